@@ -1,0 +1,149 @@
+"""The synchronous core: knowledge + index + model wired into `answer(question)`; no asyncio, no Discord."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.answer import compose, decline, normalise_question
+from bot.embedding import Embedder
+from bot.index import Index, build_index, load_index, staleness
+from bot.knowledge import Document, Kind, load_knowledge
+from bot.models import Answer
+from bot.policy import MAX_QUESTION_CHARS, harm_category, is_personal, strip_injection
+from bot.retrieval import retrieve
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Timed:
+    """An answer with how long it took."""
+
+    answer: Answer
+    latency_ms: float
+
+
+def ensure_index(settings: Settings, docs: list[Document], embedder: Embedder,
+                 notify: Callable[[str], None] = log.info) -> Index:
+    """Load the index, rebuilding it first (incrementally) when it does not match the knowledge base."""
+    reasons = staleness(settings.index_dir, docs, embedder)
+    if reasons:
+        notify(f"Index is out of date ({'; '.join(reasons)}); rebuilding…")
+        report = build_index(docs, embedder, settings.index_dir)
+        notify(
+            f"Index rebuilt: {report.passages} passages from {report.documents} documents; "
+            f"embedded {report.embedded} new texts, reused {report.reused} ({report.seconds:.1f} s)."
+        )
+    return load_index(settings.index_dir)
+
+
+class Catalogue:
+    """The documents and cases, for listing and lookup; needs neither model nor index."""
+
+    def __init__(self, docs: list[Document]):
+        self.docs = {d.id: d for d in docs}
+
+    def cases(self) -> list[Document]:
+        """Every case document, oldest first by decision or first key date."""
+        def when(d: Document) -> str:
+            m = d.meta
+            dates = [k.date for k in m.key_dates] + ([m.decided] if m.decided else [])
+            return min(dates).isoformat() if dates else "9999"
+        return sorted((d for d in self.docs.values() if d.meta.kind is Kind.case), key=when)
+
+    def topics(self) -> list[Document]:
+        """Every document, grouped by kind then title."""
+        return sorted(self.docs.values(), key=lambda d: (d.meta.kind.value, d.meta.title.lower()))
+
+    def search_cases(self, query: str, limit: int = 25) -> list[Document]:
+        """Cases ranked by how well `query` matches their id, title or aliases (for autocomplete)."""
+        return rank_cases(self.cases(), query, limit)
+
+    def find_case(self, name: str) -> Document | None:
+        """The case a user named (id, title or alias), or the single best match."""
+        found = rank_cases(self.cases(), name, 1)
+        return found[0] if found and case_match_score(found[0], name) >= 0.5 else None
+
+
+class Engine(Catalogue):
+    """Answers questions from the knowledge base; every method is blocking (call it off the event loop)."""
+
+    def __init__(self, settings: Settings, docs: list[Document], index: Index, embedder: Embedder):
+        super().__init__(docs)
+        self.settings = settings
+        self.index = index
+        self.embedder = embedder
+
+    @classmethod
+    def load(cls, settings: Settings, embedder: Embedder | None = None,
+             notify: Callable[[str], None] = log.info) -> Engine:
+        """Load knowledge, refresh the index if stale, load the model; raises KnowledgeError or IndexProblem."""
+        embedder = embedder or Embedder()
+        docs = load_knowledge(settings.knowledge_dir)
+        index = ensure_index(settings, docs, embedder, notify)
+        embedder.load()
+        return cls(settings, docs, index, embedder)
+
+    def answer(self, question: str, context: str | None = None, mode: str = "hybrid") -> Answer:
+        """Answer one question; `context` (an earlier question) steers retrieval for follow-ups."""
+        q = normalise_question(question)
+        if not q:
+            return decline(question, "empty")
+        if len(q) > MAX_QUESTION_CHARS:
+            return decline(question, "too_long")
+        harm = harm_category(q)
+        if harm:
+            return decline(question, harm)
+        clean, _ = strip_injection(q)
+        if not clean:
+            return decline(question, "out_of_scope")
+        personal = is_personal(clean)
+        query = f"{normalise_question(context)} {clean}" if context else clean
+        qvec = self.embedder.encode_one(query)
+        hits = retrieve(self.index, query, qvec, top_k=self.settings.top_k, mode=mode)
+        return compose(question, hits, self.index, qvec, self.docs, personal, self.settings.max_sentences)
+
+    def timed_answer(self, question: str, context: str | None = None) -> Timed:
+        """`answer` with its wall-clock latency."""
+        started = time.perf_counter()
+        answer = self.answer(question, context)
+        return Timed(answer, (time.perf_counter() - started) * 1000)
+
+
+def case_names(doc: Document) -> list[str]:
+    """The names a case answers to."""
+    return [doc.id, doc.meta.title, *doc.meta.aliases]
+
+
+def case_match_score(doc: Document, query: str) -> float:
+    """1.0 for an exact name, high for a prefix or substring, else fuzzy similarity."""
+    q = query.strip().lower()
+    if not q:
+        return 0.5
+    best = 0.0
+    for name in case_names(doc):
+        n = name.lower()
+        if q == n:
+            return 1.0
+        if n.startswith(q):
+            best = max(best, 0.9)
+        elif q in n:
+            best = max(best, 0.8)
+        elif all(w in n for w in q.split()):
+            best = max(best, 0.7)
+        else:
+            best = max(best, difflib.SequenceMatcher(None, q, n).ratio() * 0.7)
+    return best
+
+
+def rank_cases(cases: list[Document], query: str, limit: int) -> list[Document]:
+    """Cases sorted by match score, dropping poor fuzzy matches."""
+    scored = [(case_match_score(d, query), d) for d in cases]
+    scored = [(s, d) for s, d in scored if s >= 0.35 or not query.strip()]
+    scored.sort(key=lambda x: -x[0])
+    return [d for _, d in scored[:limit]]

@@ -1,0 +1,262 @@
+"""Build, save, load and check the index: FAISS (dense) + BM25 (lexical) + a manifest of what built it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from bot.chunking import CHUNKER_VERSION, chunk_document
+from bot.knowledge import Document
+from bot.models import Passage
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+FLAT_LIMIT = 50_000  # above this many passages, an HNSW graph replaces exact search
+
+_STOP = frozenset(
+    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "please", "tell", "know", "explain", "whats"]
+)
+
+
+class Encoder(Protocol):
+    """What the index needs from the embedding model."""
+
+    name: str
+    dimension: int
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray: ...
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens for BM25, stop words dropped and plurals folded."""
+    out = []
+    for tok in re.findall(r"[a-z0-9§]+", text.lower()):
+        if tok in _STOP or (len(tok) < 2 and not tok.isdigit()):
+            continue
+        if len(tok) > 4 and tok.endswith("ies"):
+            tok = tok[:-3] + "y"
+        elif len(tok) > 3 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")):
+            tok = tok[:-1]
+        out.append(tok)
+    return out
+
+
+def text_key(text: str) -> str:
+    """The content hash under which a text's embedding is cached."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class IndexProblem(Exception):
+    """The index is missing, stale or unreadable; the message says which and what to do."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did: how many texts it embedded and how many it reused."""
+
+    documents: int
+    passages: int
+    embedded: int
+    reused: int
+    seconds: float
+    changed_docs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Index:
+    """Everything retrieval needs, in memory."""
+
+    manifest: dict[str, Any]
+    passages: list[Passage]
+    passage_vectors: np.ndarray  # (P, d)
+    sentence_vectors: np.ndarray  # (S, d)
+    sentence_offsets: np.ndarray  # (P + 1,) passage i owns sentences offsets[i]:offsets[i+1]
+    faiss_index: Any
+    bm25: Any
+    bm25_vocab: dict[str, int]
+    passage_row: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.passage_row = {p.id: i for i, p in enumerate(self.passages)}
+
+    def sentence_slice(self, passage_idx: int) -> slice:
+        """The rows of `sentence_vectors` that belong to one passage."""
+        return slice(int(self.sentence_offsets[passage_idx]), int(self.sentence_offsets[passage_idx + 1]))
+
+
+def expected_manifest(docs: list[Document], encoder: Encoder) -> dict[str, Any]:
+    """The manifest an up-to-date index for these documents would carry."""
+    return {
+        "format": FORMAT_VERSION,
+        "model": encoder.name,
+        "dimension": encoder.dimension,
+        "chunker": CHUNKER_VERSION,
+        "documents": {d.id: d.content_hash for d in sorted(docs, key=lambda d: d.id)},
+    }
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The saved manifest, or None when there is no readable index."""
+    try:
+        return json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def staleness(index_dir: Path, docs: list[Document], encoder: Encoder) -> list[str]:
+    """Reasons the index does not match the knowledge base; empty when it is current."""
+    saved = read_manifest(index_dir)
+    if saved is None:
+        return ["no index has been built yet"]
+    want = expected_manifest(docs, encoder)
+    reasons = []
+    for key in ("format", "model", "dimension", "chunker"):
+        if saved.get(key) != want[key]:
+            reasons.append(f"built with {key} {saved.get(key)!r}, now {want[key]!r}")
+    old, new = saved.get("documents", {}), want["documents"]
+    changed = sorted(k for k in new if k in old and old[k] != new[k])
+    added = sorted(set(new) - set(old))
+    removed = sorted(set(old) - set(new))
+    for label, ids in (("changed", changed), ("added", added), ("removed", removed)):
+        if ids:
+            reasons.append(f"{len(ids)} document(s) {label}: {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}")
+    return reasons
+
+
+def _load_cache(index_dir: Path, dimension: int) -> dict[str, np.ndarray]:
+    path = index_dir / "embed_cache.npz"
+    try:
+        with np.load(path) as data:
+            keys, vecs = data["keys"], data["vectors"]
+    except (OSError, KeyError, ValueError):
+        return {}
+    if vecs.ndim != 2 or vecs.shape[1] != dimension:
+        return {}
+    return {str(k): vecs[i] for i, k in enumerate(keys)}
+
+
+def make_faiss_index(vectors: np.ndarray) -> Any:
+    """Exact inner-product search for small collections, an HNSW graph for large ones."""
+    import faiss
+
+    n, d = vectors.shape
+    if n > FLAT_LIMIT:
+        index = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 64
+    else:
+        index = faiss.IndexFlatIP(d)
+    if n:
+        index.add(vectors)
+    return index
+
+
+def build_index(docs: list[Document], encoder: Encoder, index_dir: Path) -> BuildReport:
+    """Chunk, embed (reusing cached vectors of unchanged text) and save the whole index."""
+    import bm25s
+    import faiss
+
+    started = time.perf_counter()
+    previous = read_manifest(index_dir) or {}
+    old_docs = previous.get("documents", {})
+    changed = sorted(d.id for d in docs if old_docs.get(d.id) != d.content_hash)
+    passages = [p for d in sorted(docs, key=lambda d: d.id) for p in chunk_document(d)]
+    texts = [p.text for p in passages]
+    sentences = [s for p in passages for s in p.sentences]
+    offsets = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
+
+    cache = _load_cache(index_dir, encoder.dimension)
+    keys = [text_key(t) for t in texts + sentences]
+    missing = sorted({k: t for k, t in zip(keys, texts + sentences, strict=True) if k not in cache}.items())
+    if missing:
+        log.info("embedding %d new or changed texts (%d reused)", len(missing), len(set(keys)) - len(missing))
+        vecs = encoder.encode([t for _, t in missing])
+        cache.update({k: vecs[i] for i, (k, _) in enumerate(missing)})
+    all_vecs = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, encoder.dimension), np.float32)
+    passage_vectors = np.ascontiguousarray(all_vecs[: len(texts)], dtype=np.float32)
+    sentence_vectors = np.ascontiguousarray(all_vecs[len(texts) :], dtype=np.float32)
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    tmp = index_dir / ".building"
+    tmp.mkdir(exist_ok=True)
+    faiss.write_index(make_faiss_index(passage_vectors), str(tmp / "dense.faiss"))
+    np.save(tmp / "passage_vectors.npy", passage_vectors)
+    np.save(tmp / "sentence_vectors.npy", sentence_vectors)
+    np.save(tmp / "sentence_offsets.npy", offsets)
+    live = set(keys)
+    kept = sorted(k for k in cache if k in live)
+    np.savez(tmp / "embed_cache.npz", keys=np.array(kept), vectors=np.stack([cache[k] for k in kept]) if kept
+             else np.zeros((0, encoder.dimension), np.float32))
+    (tmp / "passages.json").write_text(
+        json.dumps([[p.id, p.doc_id, p.heading, list(p.sentences), p.position] for p in passages]),
+        encoding="utf-8",
+    )
+    retriever = bm25s.BM25()
+    retriever.index([tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
+    retriever.save(str(tmp / "bm25"), show_progress=False)
+    manifest = expected_manifest(docs, encoder) | {
+        "passages": len(passages),
+        "sentences": len(sentences),
+        "faiss": "hnsw" if len(passages) > FLAT_LIMIT else "flat",
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    # Move into place, manifest last, so a crash mid-build leaves a detectably stale index.
+    (index_dir / "manifest.json").unlink(missing_ok=True)
+    for item in tmp.iterdir():
+        target = index_dir / item.name
+        if target.is_dir():
+            for f in target.iterdir():
+                f.unlink()
+            target.rmdir()
+        if item.name != "manifest.json":
+            item.replace(target)
+    (tmp / "manifest.json").replace(index_dir / "manifest.json")
+    tmp.rmdir()
+    return BuildReport(
+        documents=len(docs),
+        passages=len(passages),
+        embedded=len(missing),
+        reused=len(set(keys)) - len(missing),
+        seconds=time.perf_counter() - started,
+        changed_docs=changed,
+    )
+
+
+def load_index(index_dir: Path) -> Index:
+    """Read a saved index into memory; raises IndexProblem with a clear message if it is unreadable."""
+    import bm25s
+    import faiss
+
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexProblem(f"no index in {index_dir}; run 'keyholder index build'")
+    try:
+        rows = json.loads((index_dir / "passages.json").read_text(encoding="utf-8"))
+        passages = [Passage(id=r[0], doc_id=r[1], heading=r[2], sentences=tuple(r[3]), position=r[4]) for r in rows]
+        retriever = bm25s.BM25.load(str(index_dir / "bm25"), show_progress=False, verbosity=0)
+        index = Index(
+            manifest=manifest,
+            passages=passages,
+            passage_vectors=np.load(index_dir / "passage_vectors.npy"),
+            sentence_vectors=np.load(index_dir / "sentence_vectors.npy"),
+            sentence_offsets=np.load(index_dir / "sentence_offsets.npy"),
+            faiss_index=faiss.read_index(str(index_dir / "dense.faiss")),
+            bm25=retriever,
+            bm25_vocab=dict(retriever.vocab_dict),
+        )
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise IndexProblem(f"the index in {index_dir} is unreadable ({exc}); run 'keyholder index build'") from exc
+    if index.faiss_index.ntotal != len(passages) or len(index.sentence_offsets) != len(passages) + 1:
+        raise IndexProblem(f"the index in {index_dir} is inconsistent; run 'keyholder index build'")
+    return index

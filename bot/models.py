@@ -1,0 +1,93 @@
+"""The types that carry the pipeline: Passage, Hit, Citation, Answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable span of one document: a heading and the whole sentences under it."""
+
+    id: str  # "<doc_id>#<n>"
+    doc_id: str
+    heading: str
+    sentences: tuple[str, ...]
+    position: int
+
+    @property
+    def text(self) -> str:
+        """The passage as one string, heading first (what gets embedded and indexed)."""
+        return f"{self.heading}. " + " ".join(self.sentences) if self.heading else " ".join(self.sentences)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage retrieved for a question, with the scores that ranked it."""
+
+    passage: Passage
+    score: float  # fused (reciprocal-rank) score
+    dense: float  # cosine similarity of question and passage
+    lexical: float  # BM25 score (0 when BM25 did not rank it)
+    rank: int  # 1-based rank after fusion
+
+
+@dataclass(frozen=True)
+class Source:
+    """A public source as shown to users."""
+
+    title: str
+    url: str
+    publisher: str
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered reference `[n]` in an answer: one knowledge document and its sources."""
+
+    n: int
+    doc_id: str
+    title: str
+    url: str  # the document's primary source
+    sources: tuple[Source, ...]
+    as_of: str  # ISO date the document's facts were last checked
+    fast_moving: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What Keyholder says to one question; every presentation layer renders this."""
+
+    question: str
+    body: str  # the answer sentences with [n] markers (or the decline message)
+    declined: bool
+    citations: tuple[Citation, ...] = ()
+    notes: tuple[str, ...] = ()  # as-of dates and pointers to related cases
+    caveat: str | None = None  # "not legal advice" when the asker describes their own situation
+    decline_reason: str | None = None  # "out_of_scope" | "harmful" | "empty" | "too_long"
+    related_cases: tuple[str, ...] = ()  # case document ids worth a /case
+    hits: tuple[Hit, ...] = field(default=(), compare=False)
+
+    @property
+    def text(self) -> str:
+        """The whole text a user reads: body, notes, caveat and the numbered source list."""
+        parts = [self.body]
+        if self.notes:
+            parts.append("\n".join(self.notes))
+        if self.caveat:
+            parts.append(self.caveat)
+        if self.citations:
+            parts.append("Sources:\n" + "\n".join(format_citation(c) for c in self.citations))
+        return "\n\n".join(parts)
+
+
+def format_source(s: Source) -> str:
+    """One source as 'Title (Publisher, date): URL'."""
+    meta = ", ".join(x for x in (s.publisher, s.date) if x)
+    return f"{s.title} ({meta}): {s.url}"
+
+
+def format_citation(c: Citation) -> str:
+    """A numbered source-list entry: the document and its primary source."""
+    return f"[{c.n}] {c.title}. {format_source(c.sources[0])}"

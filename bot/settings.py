@@ -1,0 +1,75 @@
+"""Settings from the environment (and `.env`), built in `main()`, never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_dir(name: str) -> Path:
+    return REPO_ROOT / name
+
+
+class Settings(BaseSettings):
+    """Every setting Keyholder reads; see README "Configuration" and `.env.example`."""
+
+    model_config = SettingsConfigDict(env_prefix="KEYHOLDER_", env_file=".env", extra="ignore")
+
+    knowledge_dir: Path = Field(default_factory=lambda: _default_dir("knowledge"))
+    index_dir: Path = Field(default_factory=lambda: _default_dir("index"))
+    data_dir: Path = Field(default_factory=lambda: _default_dir("data"))
+    log_level: str = "INFO"
+    # Privacy: question text is never logged or stored unless the operator turns this on.
+    log_questions: bool = False
+    store_feedback_questions: bool = False
+
+    # Retrieval and answers.
+    top_k: int = Field(default=5, ge=1, le=20)
+    max_sentences: int = Field(default=4, ge=1, le=10)
+
+    # Discord.
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "KEYHOLDER_DISCORD_TOKEN")
+    )
+    discord_token_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN_FILE", "KEYHOLDER_DISCORD_TOKEN_FILE")
+    )
+    discord_api_base: str | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_API_BASE", "KEYHOLDER_DISCORD_API_BASE")
+    )
+    discord_gateway_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_GATEWAY_URL", "KEYHOLDER_DISCORD_GATEWAY_URL")
+    )
+    dev_guild: int | None = None
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: list[int] | None = None
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    health_host: str = "0.0.0.0"
+    rate_limit_count: int = Field(default=5, ge=1)
+    rate_limit_seconds: float = Field(default=60.0, gt=0)
+    max_concurrency: int = Field(default=4, ge=1)
+    uid_salt: SecretStr | None = None
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return v
+
+    def token(self) -> str | None:
+        """The Discord token from DISCORD_TOKEN, or read from DISCORD_TOKEN_FILE."""
+        if self.discord_token is not None and self.discord_token.get_secret_value().strip():
+            return self.discord_token.get_secret_value().strip()
+        if self.discord_token_file is not None:
+            try:
+                value = self.discord_token_file.read_text(encoding="utf-8").strip()
+            except OSError:
+                return None
+            return value or None
+        return None
