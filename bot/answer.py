@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from bot.policy import CAVEAT, neutralise_mentions
 MIN_DENSE = 0.33
 MIN_SENTENCE = 0.30
 NEAR_DUPLICATE = 0.86
-SENTENCE_WINDOW = 0.22  # keep sentences scoring within this of the best one
+SENTENCE_WINDOW = 0.25  # keep sentences scoring within this of the best one
 
 SCOPE = (
     "I answer questions about encryption and government or legal demands for user data: how iMessage, "
@@ -69,9 +69,12 @@ def decline(question: str, reason: str) -> Answer:
     return Answer(question=question, body=DECLINES[reason], declined=True, decline_reason=reason)
 
 
-def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[str]) -> list[Candidate]:
+def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[str],
+                docs: dict[str, Document]) -> list[Candidate]:
     out: list[Candidate] = []
     for hit in hits:
+        # Overview documents (the timeline) repeat facts that their own documents source better.
+        overview = "overview" in docs[hit.passage.doc_id].meta.tags
         idx = index.passage_row[hit.passage.id]
         rows = index.sentence_slice(idx)
         sims = index.sentence_vectors[rows] @ qvec
@@ -81,7 +84,9 @@ def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[st
                 continue
             toks = set(tokenize(sentence))
             overlap = len(qtokens & toks) / max(1, len(qtokens))
-            score = float(sim) + 0.12 * overlap + 0.10 * hit.dense - 0.01 * (hit.rank - 1)
+            top_doc = hit.passage.doc_id == hits[0].passage.doc_id
+            score = (float(sim) + 0.15 * overlap + 0.10 * hit.dense + 0.06 * top_doc - 0.01 * (hit.rank - 1)
+                     - 0.06 * overview)
             out.append(Candidate(sentence, hit.passage.doc_id, (hit.rank, hit.passage.position, j), score, rows.start + j))
     return out
 
@@ -101,7 +106,7 @@ def select_sentences(index: Index, cands: list[Candidate], limit: int) -> list[C
     if not chosen:
         return []
     lead, rest = chosen[0], chosen[1:]
-    return [lead] + sorted(rest, key=lambda c: c.order)
+    return [lead, *sorted(rest, key=lambda c: c.order)]
 
 
 def _date(d: object) -> str:
@@ -116,15 +121,19 @@ def compose(
     qvec: np.ndarray,
     docs: dict[str, Document],
     personal: bool,
-    max_sentences: int = 4,
+    max_sentences: int = 5,
+    query: str | None = None,
 ) -> Answer:
-    """Build the cited answer from the retrieved hits, or decline when nothing relevant was found."""
+    """Build the cited answer from the retrieved hits, or decline when nothing relevant was found.
+
+    `question` is what the user typed (kept for display); `query` is what was searched for (defaults to it).
+    """
     if not hits or max(h.dense for h in hits) < MIN_DENSE:
-        return _with_caveat(decline(question, "out_of_scope"), personal)
-    cands = _candidates(index, hits, qvec, set(tokenize(question)))
+        return _with_caveat(replace(decline(question, "out_of_scope"), hits=tuple(hits)), personal)
+    cands = _candidates(index, hits, qvec, set(tokenize(query or question)), docs)
     chosen = select_sentences(index, cands, max_sentences)
     if not chosen or chosen[0].score < MIN_SENTENCE:
-        return _with_caveat(decline(question, "out_of_scope"), personal)
+        return _with_caveat(replace(decline(question, "out_of_scope"), hits=tuple(hits)), personal)
 
     numbers: dict[str, int] = {}
     for cand in chosen:
@@ -158,7 +167,7 @@ def compose(
 def _with_caveat(answer: Answer, personal: bool) -> Answer:
     if not personal or answer.caveat or CAVEAT in answer.body:
         return answer
-    return Answer(**{**answer.__dict__, "caveat": CAVEAT})
+    return replace(answer, caveat=CAVEAT)
 
 
 def _related_cases(cited: list[str], docs: dict[str, Document], limit: int = 2) -> list[str]:

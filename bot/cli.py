@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.engine import Catalogue
+from bot.engine import Catalogue, Engine
 from bot.knowledge import Document, KnowledgeError, load_knowledge
-from bot.models import Answer, format_source
+from bot.models import Answer, Source, format_source
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,7 @@ def answer_json(answer: Answer, latency_ms: float) -> dict[str, Any]:
     }
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.engine import Engine
-
+def _engine(settings: Settings) -> Engine:
     return Engine.load(settings, notify=_stderr)
 
 
@@ -116,9 +114,7 @@ def case_text(doc: Document) -> str:
     return "\n".join(lines)
 
 
-def _sources(doc: Document):  # type: ignore[no-untyped-def]
-    from bot.models import Source
-
+def _sources(doc: Document) -> list[Source]:
     return [Source(s.title, str(s.url), s.publisher, s.date) for s in doc.meta.sources]
 
 

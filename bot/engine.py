@@ -106,7 +106,7 @@ class Engine(Catalogue):
         query = f"{normalise_question(context)} {clean}" if context else clean
         qvec = self.embedder.encode_one(query)
         hits = retrieve(self.index, query, qvec, top_k=self.settings.top_k, mode=mode)
-        return compose(question, hits, self.index, qvec, self.docs, personal, self.settings.max_sentences)
+        return compose(question, hits, self.index, qvec, self.docs, personal, self.settings.max_sentences, query)
 
     def timed_answer(self, question: str, context: str | None = None) -> Timed:
         """`answer` with its wall-clock latency."""

@@ -37,6 +37,14 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray: ...
 
 
+def import_bm25s() -> Any:
+    """Import bm25s, undoing the DEBUG log level it sets on its own logger at import time."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens for BM25, stop words dropped and plurals folded."""
     out = []
@@ -150,6 +158,7 @@ def make_faiss_index(vectors: np.ndarray) -> Any:
     import faiss
 
     n, d = vectors.shape
+    index: Any
     if n > FLAT_LIMIT:
         index = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
@@ -163,9 +172,9 @@ def make_faiss_index(vectors: np.ndarray) -> Any:
 
 def build_index(docs: list[Document], encoder: Encoder, index_dir: Path) -> BuildReport:
     """Chunk, embed (reusing cached vectors of unchanged text) and save the whole index."""
-    import bm25s
     import faiss
 
+    bm25s = import_bm25s()
     started = time.perf_counter()
     previous = read_manifest(index_dir) or {}
     old_docs = previous.get("documents", {})
@@ -235,9 +244,9 @@ def build_index(docs: list[Document], encoder: Encoder, index_dir: Path) -> Buil
 
 def load_index(index_dir: Path) -> Index:
     """Read a saved index into memory; raises IndexProblem with a clear message if it is unreadable."""
-    import bm25s
     import faiss
 
+    bm25s = import_bm25s()
     manifest = read_manifest(index_dir)
     if manifest is None:
         raise IndexProblem(f"no index in {index_dir}; run 'keyholder index build'")

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +29,7 @@ NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)
 PartialDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")]
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What a document is about."""
 
     topic = "topic"
@@ -40,7 +40,7 @@ class Kind(str, Enum):
     policy = "policy"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Where a case or proceeding stands."""
 
     decided = "decided"
@@ -143,6 +143,15 @@ class KnowledgeError(Exception):
         )
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as strings, so pydantic reports a bad date by field name."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", re.S)
 
 
@@ -161,7 +170,7 @@ def parse_file(path: Path) -> tuple[Document | None, list[str]]:
     if not m:
         return None, [f"{name}: no YAML front matter (the file must start with a line '---')"]
     try:
-        data = yaml.safe_load(m.group(1))
+        data = yaml.load(m.group(1), Loader=_Loader)
     except yaml.YAMLError as exc:
         return None, [f"{name}: front matter is not valid YAML ({str(exc).splitlines()[0]})"]
     if not isinstance(data, dict):

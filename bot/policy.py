@@ -24,8 +24,10 @@ HARM_PATTERNS: dict[str, list[re.Pattern[str]]] = {
         re.compile(r"\b(stalkerware|spyware)\b.{0,30}\b(on|into)\b.{0,20}" + _TARGET, re.I | re.S),
     ],
     "malware": [
-        re.compile(r"\b(write|create|code|build|make|develop|generate|give\s+me|send\s+me)\b.{0,40}\b(malware|ransomware|keylogger|"
+        re.compile(_ASKS + r".{0,20}\b(write|create|code|build|make|develop|generate|get|program)\b.{0,40}\b(malware|ransomware|keylogger|"
                    r"spyware|stalkerware|trojan|virus|worm|rootkit|botnet|exploit|payload|rat\b|backdoor\s+for)", re.I | re.S),
+        re.compile(r"\b(write|code|build|make|create|develop|program)\s+(me\s+|us\s+)?(a|an|some|my\s+own)?\s*([\w-]+\s+){0,3}"
+                   r"(malware|ransomware|keylogger|spyware|stalkerware|trojan|virus|worm|rootkit|botnet|exploit)s?\b", re.I),
         re.compile(r"\b(zero[\s-]*day|0[\s-]*day)\b.{0,30}\b(for|against|to)\b", re.I),
     ],
     "doxxing": [
@@ -63,7 +65,7 @@ _INJECTION = re.compile(
     r"|@\s*(everyone|here)\b|\b(ping|mention|tag)\s+(everyone|@?here|all)\b",
     re.I | re.M,
 )
-_CLAUSES = re.compile(r"(?<=[.!?;:\n])\s+|\s*\n\s*")
+_CLAUSES = re.compile(r"(?<=[.!?;\n])\s+|\s*\n\s*")
 
 
 def strip_injection(question: str) -> tuple[str, bool]:
@@ -81,13 +83,16 @@ _LEGAL = re.compile(
     r"\b(police|cops?|fbi|feds?|dea|ice|cbp|customs|border|officers?|detectives?|agents?|warrants?|subpoena\w*|arrest\w*|charged|"
     r"charges|court|judge|lawyers?|attorneys?|sue|sued|lawsuit|legal(ly)?|illegal|rights?|seiz\w*|confiscat\w*|searched|"
     r"detain\w*|investigat\w*|prosecut\w*|testify|grand\s+jury|plead|fifth\s+amendment|compel\w*|gag\s+order|jail|prison|probation|parole|"
-    r"national\s+security\s+letter|court\s+order|hand\s+over|turn\s+over)\b",
+    r"national\s+security\s+letter|court\s+order|orders?|notices?|hand\s+over|turn\s+over|wiretap\w*|intercept\w*|calea|magistrate|"
+    r"home\s+office|comply|refuse)\b",
     re.I,
 )
 _SITUATION = re.compile(
     r"\b(do|must|should|can|could|will|would)\s+i\b|\bam\s+i\b|\bi\s+(got|was|am|have|had|just|received|need|want|refuse\w*|"
-    r"forgot|live|work|run)\b|\bi'm\b|\bim\b|\bi've\b|\bive\b|\bmy\s+(phone|iphone|laptop|computer|case|lawyer|attorney|data|"
-    r"account|messages|texts|company|employer|client|son|daughter|friend|husband|wife|kid|backups?|passcode|password)\b",
+    r"forgot|live|work|run|own|use)\b|\b(do|must|should|can|could)\s+we\b|\bi'm\b|\bim\b|\bi've\b|\bive\b|"
+    r"\bmy\s+(\w+\s+)?(phone|iphone|laptop|computer|case|lawyer|attorney|data|"
+    r"account|messages|texts|company|employer|client|son|daughter|friend|husband|wife|kid|backups?|passcode|password|startup|"
+    r"business|users|customers|icloud|email|chats|house|home)\b",
     re.I,
 )
 

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
 
     # Retrieval and answers.
     top_k: int = Field(default=5, ge=1, le=20)
-    max_sentences: int = Field(default=4, ge=1, le=10)
+    max_sentences: int = Field(default=5, ge=1, le=10)
 
     # Discord.
     discord_token: SecretStr | None = Field(

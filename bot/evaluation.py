@@ -1,0 +1,206 @@
+"""`keyholder eval`: retrieval and answer quality on the gold questions, against BM25-only and dense-only baselines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.engine import Engine
+from bot.models import Answer
+from bot.settings import REPO_ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+GOLD_DIR = REPO_ROOT / "eval" / "gold"
+FLOORS = REPO_ROOT / "eval" / "floors.json"
+MODES = ("lexical", "dense", "hybrid")
+_LEAK = re.compile(r"@(everyone|here)\b|<@[!&]?\d", re.I)
+
+
+class GoldQuestion(BaseModel):
+    """One gold question (see eval/README.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str
+    docs: list[str] = Field(default_factory=list)
+    facts: list[str] = Field(default_factory=list)
+    type: Literal["answer", "decline", "caveat", "injection"] = "answer"
+    split: Literal["dev", "heldout"] = "dev"
+    source: str = ""
+
+
+def load_gold(directory: Path = GOLD_DIR) -> list[GoldQuestion]:
+    """Every gold question, tagged with the file it came from."""
+    out: list[GoldQuestion] = []
+    for path in sorted(directory.glob("*.yaml")):
+        for i, item in enumerate(yaml.safe_load(path.read_text(encoding="utf-8")) or []):
+            try:
+                out.append(GoldQuestion.model_validate({**item, "source": f"{path.name}#{i + 1}"}))
+            except ValueError as exc:
+                raise ValueError(f"{path.name}, item {i + 1}: {exc}") from exc
+    return out
+
+
+def fact_present(fact: str, text: str) -> bool:
+    """A fact holds when any of its '|'-separated alternatives is in the text (case-insensitive)."""
+    low = text.lower()
+    return any(alt.strip().lower() in low for alt in fact.split("|"))
+
+
+def citations_valid(answer: Answer) -> bool:
+    """Every [n] in the body is a listed source, and every listed source came from a retrieved passage."""
+    listed = {c.n for c in answer.citations}
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.body)}
+    retrieved = {h.passage.doc_id for h in answer.hits}
+    return used <= listed and listed <= used and all(c.doc_id in retrieved for c in answer.citations)
+
+
+@dataclass
+class Tally:
+    """Running counts for one retrieval mode and one slice of the gold set."""
+
+    n_retrieval: int = 0
+    hits_at: dict[int, int] = field(default_factory=lambda: {1: 0, 3: 0, 5: 0})
+    rr: float = 0.0
+    n_answer: int = 0
+    correct: int = 0
+    n_caveat: int = 0
+    caveated: int = 0
+    tp: int = 0  # declined and should have
+    fp: int = 0  # declined but should not have
+    fn: int = 0  # answered but should have declined
+    n_cited: int = 0
+    valid_citations: int = 0
+    leaks: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, gold: GoldQuestion, answer: Answer) -> None:
+        """Score one answer."""
+        if _LEAK.search(answer.text):
+            self.leaks += 1
+        should_decline = gold.type == "decline"
+        if answer.declined and should_decline:
+            self.tp += 1
+        elif answer.declined:
+            self.fp += 1
+            self.failures.append(f"declined: {gold.q!r} ({gold.source})")
+        elif should_decline:
+            self.fn += 1
+            self.failures.append(f"answered, should decline: {gold.q!r} ({gold.source})")
+        if should_decline:
+            return
+        docs: list[str] = []
+        for h in answer.hits:
+            if h.passage.doc_id not in docs:
+                docs.append(h.passage.doc_id)
+        rank = next((i + 1 for i, d in enumerate(docs) if d in gold.docs), None)
+        self.n_retrieval += 1
+        for k in self.hits_at:
+            self.hits_at[k] += int(rank is not None and rank <= k)
+        self.rr += 1.0 / rank if rank else 0.0
+        if rank is None or rank > 3:
+            self.failures.append(f"retrieval rank {rank}: {gold.q!r} want {gold.docs} got {docs[:3]} ({gold.source})")
+        self.n_answer += 1
+        missing = [f for f in gold.facts if not fact_present(f, answer.text)]
+        ok = not answer.declined and not missing
+        self.correct += int(ok)
+        if not ok and not answer.declined:
+            self.failures.append(f"missing facts {missing}: {gold.q!r} ({gold.source})")
+        if gold.type == "caveat":
+            self.n_caveat += 1
+            self.caveated += int(answer.caveat is not None)
+            if answer.caveat is None:
+                self.failures.append(f"no caveat: {gold.q!r} ({gold.source})")
+        if answer.citations:
+            self.n_cited += 1
+            self.valid_citations += int(citations_valid(answer))
+
+    def metrics(self) -> dict[str, float]:
+        """The published figures, each in [0, 1] except the leak count."""
+        def ratio(a: float, b: float) -> float:
+            return round(a / b, 4) if b else 1.0
+        return {
+            "recall@1": ratio(self.hits_at[1], self.n_retrieval),
+            "recall@3": ratio(self.hits_at[3], self.n_retrieval),
+            "recall@5": ratio(self.hits_at[5], self.n_retrieval),
+            "mrr": ratio(self.rr, self.n_retrieval),
+            "answer_accuracy": ratio(self.correct, self.n_answer),
+            "decline_precision": ratio(self.tp, self.tp + self.fp),
+            "decline_recall": ratio(self.tp, self.tp + self.fn),
+            "caveat_rate": ratio(self.caveated, self.n_caveat),
+            "citation_validity": ratio(self.valid_citations, self.n_cited),
+            "mention_leaks": float(self.leaks),
+            "questions": float(self.n_retrieval + self.tp + self.fn),
+        }
+
+
+def evaluate(engine: Engine, gold: list[GoldQuestion], modes: tuple[str, ...] = MODES) -> dict[str, Any]:
+    """Run every gold question through each retrieval mode; results by mode and split."""
+    results: dict[str, Any] = {}
+    for mode in modes:
+        tallies = {"all": Tally(), "dev": Tally(), "heldout": Tally()}
+        for g in gold:
+            answer = engine.answer(g.q, mode=mode)
+            tallies["all"].add(g, answer)
+            tallies[g.split].add(g, answer)
+        results[mode] = {k: {"metrics": t.metrics(), "failures": t.failures} for k, t in tallies.items()}
+    return results
+
+
+def table(results: dict[str, Any], split: str) -> str:
+    """Baselines side by side for one split, as a Markdown table."""
+    modes = list(results)
+    names = list(results[modes[0]][split]["metrics"])
+    head = f"| metric ({split}) | " + " | ".join("full pipeline" if m == "hybrid" else f"{m} only" for m in modes) + " |"
+    lines = [head, "|---" * (len(modes) + 1) + "|"]
+    for name in names:
+        vals = [results[m][split]["metrics"][name] for m in modes]
+        cells = [f"{v:.0f}" if name in ("mention_leaks", "questions") else f"{v:.3f}" for v in vals]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def check_floors(results: dict[str, Any], floors: dict[str, float]) -> list[str]:
+    """Metrics of the full pipeline (all questions) that fell below their recorded floor."""
+    got = results["hybrid"]["all"]["metrics"]
+    bad = []
+    for name, floor in floors.items():
+        value = got[name]
+        if (name == "mention_leaks" and value > floor) or (name != "mention_leaks" and value < floor):
+            bad.append(f"{name} = {value} (floor {floor})")
+    return bad
+
+
+def main(settings: Settings, args: argparse.Namespace) -> int:
+    """CLI entry: print the tables, optionally write JSON and enforce the floors."""
+    gold = load_gold()
+    engine = Engine.load(settings)
+    results = evaluate(engine, gold)
+    splits = ["all", "dev", "heldout"] if args.split == "all" else [args.split]
+    counts = {s: sum(1 for g in gold if s == "all" or g.split == s) for s in ("all", "dev", "heldout")}
+    print(f"Gold questions: {counts['all']} ({counts['dev']} dev, {counts['heldout']} held out); "
+          f"knowledge base: {len(engine.docs)} documents, {len(engine.index.passages)} passages.\n")
+    for split in splits:
+        print(table(results, split) + "\n")
+    if args.verbose:
+        for f in results["hybrid"]["all"]["failures"]:
+            print("  -", f)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
+    if args.check_floors:
+        floors = json.loads(FLOORS.read_text(encoding="utf-8"))
+        bad = check_floors(results, floors)
+        if bad:
+            print("keyholder: quality regression: " + "; ".join(bad) + ".", flush=True)
+            return 1
+        print(f"All {len(floors)} quality floors met (eval/floors.json).")
+    return 0

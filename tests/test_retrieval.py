@@ -1,0 +1,37 @@
+"""Dense and lexical retrieval fused by reciprocal rank, a few passages per document at most."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bot.engine import Engine
+from bot.retrieval import RRF_K, fuse, retrieve
+
+
+def test_fusion_rewards_agreement() -> None:
+    fused = fuse([[(1, 0.9), (2, 0.8), (3, 0.7)], [(3, 9.0), (1, 5.0)]])
+    assert fused[1] == 1 / (RRF_K + 1) + 1 / (RRF_K + 2)
+    assert fused[3] == 1 / (RRF_K + 3) + 1 / (RRF_K + 1)
+    assert fused[2] == 1 / (RRF_K + 2)
+    assert max(fused, key=fused.__getitem__) == 1
+
+
+def test_hits_keep_scores_and_cap_passages_per_document(kb_engine: Engine) -> None:
+    q = "All Writs Act New York Telephone factors burden"
+    qvec = kb_engine.embedder.encode_one(q)
+    hits = retrieve(kb_engine.index, q, qvec, top_k=8, per_doc=2)
+    assert len(hits) == 8
+    assert max(Counter(h.passage.doc_id for h in hits).values()) <= 2
+    assert [h.rank for h in hits] == list(range(1, 9))
+    assert all(h.score > 0 and -1 <= h.dense <= 1 for h in hits)
+    assert hits[0].score >= hits[-1].score
+    assert any(h.lexical > 0 for h in hits)
+
+
+def test_lexical_finds_rare_names_dense_alone_may_miss(kb_engine: Engine) -> None:
+    q = "Azimuth"
+    qvec = kb_engine.embedder.encode_one(q)
+    lexical = retrieve(kb_engine.index, q, qvec, mode="lexical")
+    hybrid = retrieve(kb_engine.index, q, qvec)
+    assert lexical and "Azimuth" in " ".join(lexical[0].passage.sentences)
+    assert any("Azimuth" in " ".join(h.passage.sentences) for h in hybrid[:3])
