@@ -16,7 +16,14 @@ from bot.policy import CAVEAT, neutralise_mentions
 MIN_DENSE = 0.33
 MIN_SENTENCE = 0.30
 NEAR_DUPLICATE = 0.86
-SENTENCE_WINDOW = 0.25  # keep sentences scoring within this of the best one
+SENTENCE_WINDOW = 0.30  # beyond the first MIN_SENTENCES, keep sentences scoring within this of the best one
+MIN_SENTENCES = 3
+# Sentence score = cosine(question, sentence) + these bonuses (tuned on the dev gold questions).
+W_OVERLAP = 0.15  # share of the question's words that the sentence contains
+W_PASSAGE = 0.10  # cosine of the sentence's passage: context the sentence alone lacks
+W_TOP_DOC = 0.06  # the best-ranked document is the main answer
+W_POINTER = 0.05  # a sentence that points elsewhere "(see ...)" is a weaker lead than one that answers
+W_OVERVIEW = 0.06  # overview documents repeat facts that their own documents source better
 
 SCOPE = (
     "I answer questions about encryption and government or legal demands for user data: how iMessage, "
@@ -80,13 +87,13 @@ def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[st
         sims = index.sentence_vectors[rows] @ qvec
         for j, (sentence, sim) in enumerate(zip(hit.passage.sentences, sims, strict=True)):
             words = sentence.split()
-            if len(words) < 5:
+            if len(words) < 6 or words[0] == "See":  # fragments and bare cross-references say nothing alone
                 continue
             toks = set(tokenize(sentence))
             overlap = len(qtokens & toks) / max(1, len(qtokens))
             top_doc = hit.passage.doc_id == hits[0].passage.doc_id
-            score = (float(sim) + 0.15 * overlap + 0.10 * hit.dense + 0.06 * top_doc - 0.01 * (hit.rank - 1)
-                     - 0.06 * overview)
+            score = (float(sim) + W_OVERLAP * overlap + W_PASSAGE * hit.dense + W_TOP_DOC * top_doc
+                     - 0.01 * (hit.rank - 1) - W_OVERVIEW * overview - W_POINTER * ("(see " in sentence))
             out.append(Candidate(sentence, hit.passage.doc_id, (hit.rank, hit.passage.position, j), score, rows.start + j))
     return out
 
@@ -97,7 +104,7 @@ def select_sentences(index: Index, cands: list[Candidate], limit: int) -> list[C
     for cand in sorted(cands, key=lambda c: -c.score):
         if len(chosen) >= limit:
             break
-        if chosen and cand.score < chosen[0].score - SENTENCE_WINDOW:
+        if cand.score < MIN_SENTENCE or (len(chosen) >= MIN_SENTENCES and cand.score < chosen[0].score - SENTENCE_WINDOW):
             break
         vec = index.sentence_vectors[cand.row]
         if any(float(vec @ index.sentence_vectors[c.row]) > NEAR_DUPLICATE for c in chosen):

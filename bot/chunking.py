@@ -7,7 +7,7 @@ import re
 from bot.knowledge import Document
 from bot.models import Passage
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 MAX_WORDS = 110  # all-MiniLM-L6-v2 was trained on up to 128 word pieces; stay near it
 
 # Abbreviations after which a full stop does not end a sentence.
@@ -40,7 +40,7 @@ def split_sentences(text: str) -> list[str]:
     for m in _SENT_END.finditer(text):
         candidate = text[start : m.start()].rstrip()
         last = re.search(r"(\S+)$", candidate)
-        word = last.group(1).rstrip(".\"'”’)]").lower() if last else ""
+        word = last.group(1).strip(".\"'“”’()[]").lower() if last else ""
         if word in _ABBREV or re.fullmatch(r"[a-z]", word) or re.fullmatch(r"(?:[a-z]\.)+[a-z]?", word):
             continue
         out.append(candidate)
