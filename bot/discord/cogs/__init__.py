@@ -1,0 +1,1 @@
+"""One extension per command group: ask (/ask, mentions, answer buttons), cases (/case, /cases), info."""
