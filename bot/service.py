@@ -75,6 +75,11 @@ class AskService:
         return self._engine is not None
 
     @property
+    def load_error(self) -> str | None:
+        """Why the engine failed to load, or None while loading or once loaded."""
+        return str(self._error) if self._error is not None else None
+
+    @property
     def engine(self) -> Engine:
         """The loaded engine (raises NotReady before it is loaded)."""
         if self._engine is None:

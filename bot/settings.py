@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     rate_limit_seconds: float = Field(default=60.0, gt=0)
     max_concurrency: int = Field(default=4, ge=1)
     uid_salt: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _shards(self) -> Settings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("KEYHOLDER_SHARD_IDS needs KEYHOLDER_SHARD_COUNT")
+            bad = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if bad:
+                raise ValueError(f"shard ids {bad} are outside 0..{self.shard_count - 1}")
+        return self
 
     @field_validator("log_level")
     @classmethod

@@ -292,12 +292,8 @@ class KeyholderBot(commands.AutoShardedBot):
         """What /healthz and /metrics report."""
         shards = {sid: not shard.is_closed() for sid, shard in self.shards.items()}
         connected = self.is_ready() and not self.is_closed() and bool(shards) and all(shards.values())
-        passages = None
-        error = None
-        try:
-            passages = len(self.service.engine.index.passages)
-        except NotReady as exc:
-            error = None if str(exc) == "still loading" else str(exc)
+        passages = len(self.service.engine.index.passages) if self.service.ready else None
+        error = self.service.load_error
         return Health(discord_connected=connected, engine_loaded=passages is not None, engine_error=error,
                       index_passages=passages, gateway_latency_s=self.latency_s(), shards=shards)
 
