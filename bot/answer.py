@@ -19,6 +19,7 @@ NEAR_DUPLICATE = 0.86
 SENTENCE_WINDOW = 0.30  # beyond the first MIN_SENTENCES, keep sentences scoring within this of the best one
 MIN_SENTENCES = 3
 # Sentence score = cosine(question, sentence) + these bonuses (tuned on the dev gold questions).
+W_PREVIOUS = 0.1  # a sentence right after one that matches the question often holds its answer
 W_OVERLAP = 0.15  # share of the question's words that the sentence contains
 W_PASSAGE = 0.10  # cosine of the sentence's passage: context the sentence alone lacks
 W_TOP_DOC = 0.06  # the best-ranked document is the main answer
@@ -86,13 +87,14 @@ def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[st
         rows = index.sentence_slice(idx)
         sims = index.sentence_vectors[rows] @ qvec
         for j, (sentence, sim) in enumerate(zip(hit.passage.sentences, sims, strict=True)):
+            prev = float(sims[j - 1]) if j else 0.0
             words = sentence.split()
             if len(words) < 6 or words[0] == "See":  # fragments and bare cross-references say nothing alone
                 continue
             toks = set(tokenize(sentence))
             overlap = len(qtokens & toks) / max(1, len(qtokens))
             top_doc = hit.passage.doc_id == hits[0].passage.doc_id
-            score = (float(sim) + W_OVERLAP * overlap + W_PASSAGE * hit.dense + W_TOP_DOC * top_doc
+            score = (float(sim) + W_PREVIOUS * prev + W_OVERLAP * overlap + W_PASSAGE * hit.dense + W_TOP_DOC * top_doc
                      - 0.01 * (hit.rank - 1) - W_OVERVIEW * overview - W_POINTER * ("(see " in sentence))
             out.append(Candidate(sentence, hit.passage.doc_id, (hit.rank, hit.passage.position, j), score, rows.start + j))
     return out

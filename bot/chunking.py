@@ -7,7 +7,7 @@ import re
 from bot.knowledge import Document
 from bot.models import Passage
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 MAX_WORDS = 110  # all-MiniLM-L6-v2 was trained on up to 128 word pieces; stay near it
 
 # Abbreviations after which a full stop does not end a sentence.
@@ -18,7 +18,8 @@ _ABBREV = {
     "cal", "mass", "va", "fla", "stat", "sec", "art", "para", "approx", "gen", "rep", "sen", "u.k",
     "e.d", "s.d", "c.d", "n.d", "w.d", "d.c", "ind", "n.j", "fed", "reg", "op", "p", "pp", "ch",
 }
-_SENT_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“'(\[]?[A-Z0-9§])")
+# A sentence ends at . ! or ? before a capital, a digit, § or an Apple-style name (iCloud, iOS, eSIM).
+_SENT_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“'(\[]?([A-Z0-9§]|[ie][A-Z]))")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 _EMPH = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 

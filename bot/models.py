@@ -89,5 +89,7 @@ def format_source(s: Source) -> str:
 
 
 def format_citation(c: Citation) -> str:
-    """A numbered source-list entry: the document and its primary source."""
-    return f"[{c.n}] {c.title}. {format_source(c.sources[0])}"
+    """A numbered source-list entry: the document, its primary source, then its other sources."""
+    lines = [f"[{c.n}] {c.title}. {format_source(c.sources[0])}"]
+    lines += [f"    also: {format_source(s)}" for s in c.sources[1:]]
+    return "\n".join(lines)

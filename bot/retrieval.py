@@ -49,7 +49,7 @@ def retrieve(
     question: str,
     qvec: np.ndarray,
     top_k: int = 5,
-    per_doc: int = 2,
+    per_doc: int = 3,
     mode: str = "hybrid",
 ) -> list[Hit]:
     """The top passages for a question, at most `per_doc` from any one document.

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     store_feedback_questions: bool = False
 
     # Retrieval and answers.
-    top_k: int = Field(default=5, ge=1, le=20)
+    top_k: int = Field(default=6, ge=1, le=20)
     max_sentences: int = Field(default=5, ge=1, le=10)
 
     # Discord.

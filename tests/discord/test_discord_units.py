@@ -163,7 +163,7 @@ def test_feedback_hashes_users_and_stores_questions_only_when_allowed(tmp_path: 
     assert store.record("def456", 43, 1) is False
     assert store.totals() == {"up": 1, "down": 1}
     votes = store.votes()
-    assert votes[0].question is None and votes[0].user_hash == hasher(42) and "42" not in votes[0].user_hash
+    assert votes[0].question is None and votes[0].user_hash == hasher(42) and len(votes[0].user_hash) == 64 and votes[0].user_hash != "42"
     with sqlite3.connect(tmp_path / "feedback.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM feedback WHERE question IS NOT NULL").fetchone() == (0,)
     keeping = FeedbackStore(tmp_path / "keep", hasher, store_questions=True)
