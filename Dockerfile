@@ -1,5 +1,5 @@
 # Keyholder: a self-hostable Discord bot that answers questions about encryption and
-# government demands for user data. See docs/readme-selfhost.md (README "Self-hosting").
+# government demands for user data. See the README, section "Self-hosting".
 #
 #   docker build -t keyholder .                     # CPU-only torch from PyTorch's CPU index
 #   docker run --rm keyholder ask "Why couldn't Apple give the DOJ real-time iMessages in 2015?"

@@ -26,7 +26,7 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 BUILD_ARGS = ROOT / ".ci" / "docker-build-args"
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 SCRIPT = ROOT / "scripts" / "container"
-SELFHOST = ROOT / "docs" / "readme-selfhost.md"
+README = ROOT / "README.md"
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -263,7 +263,7 @@ def test_entrypoint_is_posix_sh():
 
 
 def test_selfhost_docs_cover_the_issue():
-    text = SELFHOST.read_text(encoding="utf-8")
+    text = README.read_text(encoding="utf-8")
     for needle in ("docker compose up -d", "applications.commands", "DISCORD_TOKEN_FILE", "401",
                    "--build", "permissions=", "Troubleshooting"):
-        assert needle in text, f"docs/readme-selfhost.md does not mention {needle!r}"
+        assert needle in text, f"the README does not mention {needle!r}"
