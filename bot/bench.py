@@ -211,7 +211,7 @@ def render(r: dict[str, Any]) -> str:
         f" | bare query embedding {w['embed_ms']['p50']} / {w['embed_ms']['p95']} / {w['embed_ms']['p99']} ms"
         f" | {w['ratio_p50']}x (p50) | ≤ 1.3x |",
         f"| cold start to first answer | {c['ask_s']} s | import + load model {c['bare_load_s']} s"
-        f" | +{c['overhead_s']} s | ≤ +2 s |",
+        f" | {c['overhead_s']:+.2f} s | ≤ +2 s |",
         f"| index build | full {b['full_s']} s ({b['full_embedded']} texts embedded) | — | incremental {b['incremental_s']} s"
         f" ({b['incremental_embedded']} texts, docs {', '.join(b['incremental_changed_docs'])}) | only the changed doc |",
         f"| memory | idle {m['rss_idle_mb']} MiB after load | {m['rss_before_load_mb']} MiB before load"
