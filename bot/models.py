@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.policy import neutralise_mentions
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -79,7 +81,8 @@ class Answer:
             parts.append(self.caveat)
         if self.citations:
             parts.append("Sources:\n" + "\n".join(format_citation(c) for c in self.citations))
-        return "\n\n".join(parts)
+        # Source titles come from knowledge files; defuse mentions there too, whatever a file says.
+        return neutralise_mentions("\n\n".join(parts))
 
 
 def format_source(s: Source) -> str:

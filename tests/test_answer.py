@@ -122,3 +122,11 @@ def test_follow_up_context_steers_retrieval(kb_engine: Engine) -> None:
 def test_answers_are_deterministic(kb_engine: Engine) -> None:
     q = "What does the CLOUD Act say about encryption?"
     assert kb_engine.answer(q).text == kb_engine.answer(q).text
+
+
+def test_mentions_in_knowledge_text_are_defused_too() -> None:
+    from bot.models import Answer, Citation, Source
+
+    src = Source("Ping @everyone and <@123>", "https://example.org", "@here Publisher")
+    answer = Answer("q", "body [1]", False, (Citation(1, "d", "Title @everyone", src.url, (src,), "2026-11-27"),))
+    assert not re.search(r"@(everyone|here)|<@\d", answer.text)
