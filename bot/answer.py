@@ -20,6 +20,7 @@ SENTENCE_WINDOW = 0.30  # beyond the first MIN_SENTENCES, keep sentences scoring
 MIN_SENTENCES = 3
 # Sentence score = cosine(question, sentence) + these bonuses (tuned on the dev gold questions).
 W_PREVIOUS = 0.1  # a sentence right after one that matches the question often holds its answer
+W_KIND = 0.05  # a date for a "when" question, a number for a "how many" one
 W_OVERLAP = 0.15  # share of the question's words that the sentence contains
 W_PASSAGE = 0.10  # cosine of the sentence's passage: context the sentence alone lacks
 W_TOP_DOC = 0.06  # the best-ranked document is the main answer
@@ -78,7 +79,7 @@ def decline(question: str, reason: str) -> Answer:
 
 
 def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[str],
-                docs: dict[str, Document]) -> list[Candidate]:
+                docs: dict[str, Document], kind: str | None = None) -> list[Candidate]:
     out: list[Candidate] = []
     for hit in hits:
         # Overview documents (the timeline) repeat facts that their own documents source better.
@@ -94,10 +95,29 @@ def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[st
             toks = set(tokenize(sentence))
             overlap = len(qtokens & toks) / max(1, len(qtokens))
             top_doc = hit.passage.doc_id == hits[0].passage.doc_id
-            score = (float(sim) + W_PREVIOUS * prev + W_OVERLAP * overlap + W_PASSAGE * hit.dense + W_TOP_DOC * top_doc
+            score = (float(sim) + W_KIND * wants(kind, sentence) + W_PREVIOUS * prev + W_OVERLAP * overlap + W_PASSAGE * hit.dense + W_TOP_DOC * top_doc
                      - 0.01 * (hit.rank - 1) - W_OVERVIEW * overview - W_POINTER * ("(see " in sentence))
             out.append(Candidate(sentence, hit.passage.doc_id, (hit.rank, hit.passage.position, j), score, rows.start + j))
     return out
+
+
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_KINDS = {
+    "when": (re.compile(r"\b(when|what\s+(date|year|day|month)|which\s+year|how\s+long\s+ago)\b", re.I),
+             re.compile(rf"\b{_MONTH}\s+\d{{1,2}}|\b(1[89]|20)\d\d\b", re.I)),
+    "count": (re.compile(r"\bhow\s+(many|much|long|often|big)\b", re.I),
+              re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?)\b", re.I)),
+}
+
+
+def question_kind(question: str) -> str | None:
+    """'when' for date questions, 'count' for how-many/how-long questions, else None."""
+    return next((k for k, (asks, _) in _KINDS.items() if asks.search(question)), None)
+
+
+def wants(kind: str | None, sentence: str) -> bool:
+    """Whether a sentence has what a question of this kind asks for (a date, a number)."""
+    return kind is not None and bool(_KINDS[kind][1].search(sentence))
 
 
 def select_sentences(index: Index, cands: list[Candidate], limit: int) -> list[Candidate]:
@@ -139,7 +159,7 @@ def compose(
     """
     if not hits or max(h.dense for h in hits) < MIN_DENSE:
         return _with_caveat(replace(decline(question, "out_of_scope"), hits=tuple(hits)), personal)
-    cands = _candidates(index, hits, qvec, set(tokenize(query or question)), docs)
+    cands = _candidates(index, hits, qvec, set(tokenize(query or question)), docs, question_kind(query or question))
     chosen = select_sentences(index, cands, max_sentences)
     if not chosen or chosen[0].score < MIN_SENTENCE:
         return _with_caveat(replace(decline(question, "out_of_scope"), hits=tuple(hits)), personal)

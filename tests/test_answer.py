@@ -130,3 +130,14 @@ def test_mentions_in_knowledge_text_are_defused_too() -> None:
     src = Source("Ping @everyone and <@123>", "https://example.org", "@here Publisher")
     answer = Answer("q", "body [1]", False, (Citation(1, "d", "Title @everyone", src.url, (src,), "2026-11-27"),))
     assert not re.search(r"@(everyone|here)|<@\d", answer.text)
+
+
+def test_when_and_how_long_questions_get_dates_and_numbers(kb_engine: Engine) -> None:
+    from bot.answer import question_kind, wants
+
+    assert question_kind("When did Apple announce ADP?") == "when"
+    assert question_kind("how long can a wiretap last") == "count"
+    assert question_kind("What is the All Writs Act?") is None
+    assert wants("when", "Apple announced it on Dec. 7, 2022.") and not wants("when", "Apple announced it.")
+    assert "30 days" in kb_engine.answer("how long can a federal wiretap order last?").body
+    assert "1789" in kb_engine.answer("what year is the all writs act from?").body
