@@ -9,7 +9,7 @@ import numpy as np
 
 from bot.index import Index, tokenize
 from bot.knowledge import Document, Kind
-from bot.models import Answer, Citation, Hit, Source
+from bot.models import Answer, Citation, Hit
 from bot.policy import CAVEAT, neutralise_mentions
 
 # Below these, the knowledge base does not cover the question (tuned on the dev gold set; see README).
@@ -173,7 +173,7 @@ def compose(
     notes = []
     for doc_id, n in numbers.items():
         meta = docs[doc_id].meta
-        sources = tuple(Source(s.title, str(s.url), s.publisher, s.date) for s in meta.sources)
+        sources = meta.public_sources()
         citations.append(Citation(n, doc_id, meta.title, sources[0].url, sources, meta.as_of.isoformat(), meta.fast_moving))
         if meta.fast_moving:
             notes.append(f"As of {_date(meta.as_of)}: {meta.title} is a fast-moving story; check [{n}] for later news.")

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from bot.engine import Catalogue, Engine
 from bot.knowledge import Document, KnowledgeError, load_knowledge
-from bot.models import Answer, Source, format_source
+from bot.models import Answer, format_source
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -109,13 +109,9 @@ def case_text(doc: Document) -> str:
         lines.append("Key dates:")
         lines += [f"  {k.date.isoformat()}  {k.event}" for k in m.key_dates]
     lines.append("Sources:")
-    lines += [f"  - {format_source(s)}" for s in _sources(doc)]
+    lines += [f"  - {format_source(s)}" for s in m.public_sources()]
     lines.append(f"(Facts checked as of {m.as_of.isoformat()}.)")
     return "\n".join(lines)
-
-
-def _sources(doc: Document) -> list[Source]:
-    return [Source(s.title, str(s.url), s.publisher, s.date) for s in doc.meta.sources]
 
 
 def _catalogue(settings: Settings) -> Catalogue:

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.models import Source as PublicSource
+
 log = logging.getLogger(__name__)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
@@ -97,6 +99,10 @@ class FrontMatter(BaseModel):
     parties: list[NonEmpty] = Field(default_factory=list)
     outcome: NonEmpty | None = None
     significance: NonEmpty | None = None
+
+    def public_sources(self) -> tuple[PublicSource, ...]:
+        """The sources as every presentation layer shows them."""
+        return tuple(PublicSource(s.title, str(s.url), s.publisher, s.date) for s in self.sources)
 
     @model_validator(mode="after")
     def _case_fields(self) -> FrontMatter:

@@ -118,8 +118,6 @@ class KeyholderBot(commands.AutoShardedBot):
     def __init__(self, settings: Settings, service: AskService, feedback: FeedbackStore, metrics: Metrics | None = None,
                  *, sync_on_start: bool = True, start_service: bool = True, **options: Any):
         configure_endpoints(settings)
-        if settings.shard_ids is not None and settings.shard_count is None:
-            raise ValueError("KEYHOLDER_SHARD_IDS needs KEYHOLDER_SHARD_COUNT")
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,

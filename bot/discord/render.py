@@ -263,7 +263,7 @@ def case_embed(doc: Document) -> discord.Embed:
         embed.add_field(name="Outcome", value=clip(m.outcome, FIELD_VALUE_LIMIT), inline=False)
     if m.significance:
         embed.add_field(name="What it stands for", value=clip(m.significance, FIELD_VALUE_LIMIT), inline=False)
-    sources = [source_line(Source(s.title, str(s.url), s.publisher, s.date)) for s in m.sources]
+    sources = [source_line(s) for s in m.public_sources()]
     for name, value in pack_fields("Primary sources", sources, max_fields=2):
         embed.add_field(name=name, value=value, inline=False)
     embed.set_footer(text=f"{DISCLAIMER} Facts checked as of {m.as_of.isoformat()}. Jurisdiction: {clip(m.jurisdiction, 100)}.")
