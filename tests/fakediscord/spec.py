@@ -1,15 +1,17 @@
-"""Validate request bodies against Discord's OpenAPI spec (../shared/discord-api-spec/openapi.json), when present."""
+"""Validate request bodies against Discord's OpenAPI spec.
+
+The repository carries the part of the spec the fake serves (`openapi/openapi-subset.json`, MIT, licence beside
+it); `scripts/vendor-discord-spec` regenerates it from the full spec. Routing does not depend on it (`routes.py`).
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SPEC_PATH = REPO_ROOT.parent / "shared" / "discord-api-spec" / "openapi.json"
+SPEC_PATH = Path(__file__).resolve().parent / "openapi" / "openapi-subset.json"
 
 
 def _escape(part: str) -> str:
@@ -25,19 +27,6 @@ class OpenAPISpec:
         self.path = path
         self.doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         self._jsonschema = jsonschema
-        self._routes: list[tuple[re.Pattern[str], str]] = []
-        for template in self.doc["paths"]:
-            pattern = re.sub(r"\\\{[^}]+\\\}", r"[^/]+", re.escape(template))
-            self._routes.append((re.compile(f"^{pattern}$"), template))
-        # Literal segments win over parameters ('/messages/@original' over '/messages/{message_id}').
-        self._routes.sort(key=lambda r: r[1].count("{"))
-
-    def template(self, path: str) -> str | None:
-        """The spec's path template that `path` (without the /api/v10 prefix) matches."""
-        for pattern, template in self._routes:
-            if pattern.match(path):
-                return template
-        return None
 
     @cache  # noqa: B019 - one spec per test session
     def _validator(self, template: str, method: str) -> Any:
@@ -87,6 +76,6 @@ def _deepest(err: Any) -> Any:
     return best
 
 
-def load_spec() -> OpenAPISpec | None:
-    """The spec, or None when the file is absent (validation is then skipped)."""
-    return OpenAPISpec() if SPEC_PATH.is_file() else None
+def load_spec() -> OpenAPISpec:
+    """The vendored spec subset (always in the repository; a missing file is an error, not a skip)."""
+    return OpenAPISpec()
