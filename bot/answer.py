@@ -9,13 +9,14 @@ import numpy as np
 
 from bot.index import Index, tokenize
 from bot.knowledge import Document, Kind
-from bot.models import Answer, Citation, Hit
+from bot.models import Answer, AnswerSentence, Citation, Hit
 from bot.policy import CAVEAT, neutralise_mentions
 
 # Below these, the knowledge base does not cover the question (tuned on the dev gold set; see README).
 MIN_DENSE = 0.33
 MIN_SENTENCE = 0.30
-NEAR_DUPLICATE = 0.86
+NEAR_DUPLICATE = 0.80
+SAME_WORDS = 0.5  # share of words two sentences have in common beyond which they say the same thing
 SENTENCE_WINDOW = 0.30  # beyond the first MIN_SENTENCES, keep sentences scoring within this of the best one
 MIN_SENTENCES = 3
 # Sentence score = cosine(question, sentence) + these bonuses (tuned on the dev gold questions).
@@ -26,6 +27,14 @@ W_PASSAGE = 0.10  # cosine of the sentence's passage: context the sentence alone
 W_TOP_DOC = 0.06  # the best-ranked document is the main answer
 W_POINTER = 0.05  # a sentence that points elsewhere "(see ...)" is a weaker lead than one that answers
 W_OVERVIEW = 0.06  # overview documents repeat facts that their own documents source better
+W_DANGLING = 0.25  # a sentence opening with "It"/"This"/"However" leans on context it lost
+W_SECTION = 0.08  # a section made for this kind of question ("How the case ended", "Where it stands now")
+W_SAME_SOURCE = 0.04  # a support sentence whose source is already cited adds no new link to check
+W_QUICK_RANK = 0.01  # a quick answer from a lower-ranked document needs a closer question match
+QUICK_MIN = 0.74  # question-to-question cosine above which a document's curated answer leads
+QUICK_ANY_KIND = 0.95  # above this, a curated question matches even when its kind differs
+MAX_SOURCES = 3  # distinct sources listed in one answer
+REPLY_BUDGET = 1150  # characters of the whole reply (body, notes, sources) beyond which support sentences stop
 
 SCOPE = (
     "I answer questions about encryption and government or legal demands for user data: how iMessage, "
@@ -68,14 +77,31 @@ class Candidate:
 
     text: str
     doc_id: str
+    sources: tuple[str, ...]  # ids of the document's sources that state it
     order: tuple[int, int, int]  # (hit rank, passage position, sentence index): reading order
     score: float
-    row: int  # row in the sentence-vector matrix
+    vec: np.ndarray  # the sentence's embedding (for near-duplicate checks)
+    heading: str = ""
 
 
 def decline(question: str, reason: str) -> Answer:
     """A polite, useful refusal; `reason` is a key of DECLINES."""
     return Answer(question=question, body=DECLINES[reason], declined=True, decline_reason=reason)
+
+
+# A sentence that opens with one of these leans on a sentence before it, which may not have been picked.
+_DANGLING = re.compile(
+    r"^(It|Its|This|That|These|Those|They|Their|He|She|His|Her|There|However|But|Instead|Also|Still|Then|"
+    r"Later|Such|Both|Neither|Yet|So|Thus|Therefore|Meanwhile|Even so|In that|In this|At that|The same|As a result|"
+    r"Because of this|For that reason|In addition|Again|Otherwise|The ruling|The court|The order|The case|"
+    r"The company|The law|The Act|The judge|The government|The bill)\b"
+    r"|^(\S+\s+){1,7}(therefore|thus|however|instead|as a result)\b"
+)
+
+
+def dangling(sentence: str) -> bool:
+    """Whether a sentence's meaning depends on one before it (an opening pronoun or connective)."""
+    return bool(_DANGLING.match(sentence))
 
 
 def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[str],
@@ -87,6 +113,7 @@ def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[st
         idx = index.passage_row[hit.passage.id]
         rows = index.sentence_slice(idx)
         sims = index.sentence_vectors[rows] @ qvec
+        section = heading_bonus(kind, hit.passage.heading) - (kind != "now" and _STANDS.search(hit.passage.heading) is not None)
         for j, (sentence, sim) in enumerate(zip(hit.passage.sentences, sims, strict=True)):
             prev = float(sims[j - 1]) if j else 0.0
             words = sentence.split()
@@ -95,10 +122,108 @@ def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[st
             toks = set(tokenize(sentence))
             overlap = len(qtokens & toks) / max(1, len(qtokens))
             top_doc = hit.passage.doc_id == hits[0].passage.doc_id
-            score = (float(sim) + W_KIND * wants(kind, sentence) + W_PREVIOUS * prev + W_OVERLAP * overlap + W_PASSAGE * hit.dense + W_TOP_DOC * top_doc
-                     - 0.01 * (hit.rank - 1) - W_OVERVIEW * overview - W_POINTER * ("(see " in sentence))
-            out.append(Candidate(sentence, hit.passage.doc_id, (hit.rank, hit.passage.position, j), score, rows.start + j))
+            score = (float(sim) + W_KIND * wants(kind, sentence) + W_PREVIOUS * prev + W_OVERLAP * overlap
+                     + W_PASSAGE * hit.dense + W_TOP_DOC * top_doc + W_SECTION * section
+                     - 0.01 * (hit.rank - 1) - W_OVERVIEW * overview - W_POINTER * ("(see " in sentence)
+                     - W_DANGLING * dangling(sentence))
+            sources = hit.passage.sources[j] if hit.passage.sources else ()
+            out.append(Candidate(sentence, hit.passage.doc_id, sources, (hit.rank, hit.passage.position, j), score,
+                                 index.sentence_vectors[rows.start + j], hit.passage.heading))
     return out
+
+
+_AUX = re.compile(r"^(\W*(so|ok|okay|hey|hi|hello|yo|quick question|question)\b[\s,:!.-]*)*(is|are|was|were|do|does|did|"
+                  r"can|could|will|would|should|has|have|had|may|might|must|am|isn't|aren't|wasn't|doesn't|didn't|"
+                  r"can't|won't)\b", re.I)
+_POLARITY = re.compile(r"\b(not|no|never|still|anymore|any\s+more|longer|again|yet|ever|un\w+|\w+n't)\b", re.I)
+# "Yes: ...", "No, not as a rule: ...", "Yes, ..." at the start of a curated answer.
+_YES_NO = re.compile(r"^(Yes|No)\b(?:,?\s[^:;.]{0,40})?:\s+|^(Yes|No),\s+")
+
+
+def is_yes_no(question: str) -> bool:
+    """Whether a question is put as a yes/no question ("Is...", "Did...", "Can...")."""
+    return bool(_AUX.match(question.strip()))
+
+
+def either_or(question: str) -> bool:
+    """Whether a question offers alternatives ("... or just metadata?"), which a bare Yes or No does not answer."""
+    return bool(re.search(r"\bor\b", question, re.I))
+
+
+_WH = re.compile(r"\b(why|how|what|which|who|whom|whose|when|where)\b", re.I)
+
+
+def question_form(question: str) -> str:
+    """'yes_no', or the question word it turns on ('why', 'how', 'what' ...; 'which'/'who' count as 'what')."""
+    if is_yes_no(question):
+        return "yes_no"
+    m = _WH.search(question)
+    word = m.group(1).lower() if m else "what"
+    return {"which": "what", "who": "what", "whom": "what", "whose": "what"}.get(word, word)
+
+
+def polarity(question: str) -> frozenset[str]:
+    """The words that flip what a yes or a no means ("still", "not", "again", "unavailable")."""
+    return frozenset(w.lower() for w in _POLARITY.findall(question) if w.lower() not in ("under", "until", "united"))
+
+
+def fit_yes_no(answer: str, curated: str, asked: str) -> str:
+    """A curated answer's leading Yes/No, kept only when the user asked the same yes/no question the same way round."""
+    if not _YES_NO.match(answer):
+        return answer
+    if (is_yes_no(asked) and is_yes_no(curated) and polarity(asked) == polarity(curated)
+            and not either_or(asked) and not either_or(curated)):
+        return answer
+    return strip_yes_no(answer)
+
+
+def strip_yes_no(answer: str) -> str:
+    """A curated answer without its leading "Yes:"/"No, ...:" (the fact that follows stands on its own)."""
+    rest = _YES_NO.sub("", answer, count=1)
+    return rest[:1].upper() + rest[1:]
+
+
+def _same_kind(asked: str, kind: str | None, curated: str) -> bool:
+    """An outcome or "still/now" question matches only its own kind; other questions match their own form."""
+    other = question_kind(curated)
+    if kind in ("outcome", "now") or other in ("outcome", "now"):
+        return kind == other
+    return question_form(asked) == question_form(curated)
+
+
+def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "") -> tuple[float, list[Candidate]]:
+    """The best-matching curated quick answer among the retrieved documents, as lead candidates, and its score.
+
+    A curated question only matches a question of the same kind (an outcome question, a "still/now" one, a
+    "when" one ...), and its Yes/No survives only when the user asked the same yes/no question the same way round.
+    """
+    if not index.quick or not len(index.quick_question_vectors):
+        return 0.0, []
+    ranks: dict[str, int] = {}
+    for h in hits:
+        ranks.setdefault(h.passage.doc_id, len(ranks))
+    kind = question_kind(asked) if asked else None
+    sims = index.quick_question_vectors @ qvec
+    best_row, best, best_q = -1, -1.0, ""
+    for row in np.argsort(-sims)[:20]:
+        qa = index.quick[int(index.quick_question_owner[row])]
+        if qa.doc_id not in ranks:
+            continue
+        curated = qa.questions[int(row) - int(np.searchsorted(index.quick_question_owner, index.quick_question_owner[row]))]
+        if asked and float(sims[row]) < QUICK_ANY_KIND and not _same_kind(asked, kind, curated):
+            continue
+        score = float(sims[row]) - W_QUICK_RANK * ranks[qa.doc_id]
+        if score > best:
+            best_row, best, best_q = int(row), score, curated
+    if best_row < 0:
+        return 0.0, []
+    q = int(index.quick_question_owner[best_row])
+    qa = index.quick[q]
+    rows = index.quick_slice(q)
+    texts = [fit_yes_no(t, best_q, asked) if i == 0 and asked else t for i, t in enumerate(qa.sentences)]
+    cands = [Candidate(text, qa.doc_id, qa.sources[i], (0, -1, i), 10.0 - i, index.quick_sentence_vectors[rows.start + i])
+             for i, text in enumerate(texts)]
+    return best, cands
 
 
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -110,32 +235,83 @@ _KINDS = {
 }
 
 
+_KINDS["outcome"] = (
+    re.compile(r"\b(how\s+did\b.*\b(end|finish|turn\s+out|come\s+out|conclude|wrap\s+up)|outcome|final\s+result|"
+               r"who\s+won|what\s+happened\s+(in\s+the\s+end|next|after|with)|whatever\s+happened|end(ed)?\s+up|"
+               r"result\s+of|did\s+.*\bwin\b|hold\s+in|decide[ds]?)\b", re.I),
+    re.compile(r"\b(ended|withdr[a-z]+|dropped|dismissed|held|ruled|decided|vacated|moot|affirmed|reversed|won|lost)\b", re.I),
+)
+_KINDS["now"] = (
+    re.compile(r"\b(still|now|today|currently|these\s+days|nowadays|as\s+of|latest|anymore|stand[s]?\s+now|"
+               r"where\s+does\b.*\bstand)\b", re.I),
+    re.compile(r"\b(as\s+of|20(2[4-9]))\b", re.I),
+)
+_SECTION_WORDS = {
+    "outcome": re.compile(r"\b(end|ended|outcome|result|ruling|decision|holding|held|aftermath|resolved)\b", re.I),
+    "now": re.compile(r"\b(stands?\s+now|today|current|latest|since|after)\b", re.I),
+}
+
+
+_STANDS = re.compile(r"\bstands?\s+now\b", re.I)
+
+
 def question_kind(question: str) -> str | None:
-    """'when' for date questions, 'count' for how-many/how-long questions, else None."""
+    """'when', 'count', 'outcome' (how did it end) or 'now' (still / today); None for other questions."""
     return next((k for k, (asks, _) in _KINDS.items() if asks.search(question)), None)
 
 
 def wants(kind: str | None, sentence: str) -> bool:
-    """Whether a sentence has what a question of this kind asks for (a date, a number)."""
+    """Whether a sentence has what a question of this kind asks for (a date, a number, an outcome)."""
     return kind is not None and bool(_KINDS[kind][1].search(sentence))
 
 
-def select_sentences(index: Index, cands: list[Candidate], limit: int) -> list[Candidate]:
-    """Greedy: best first, skipping near-duplicates and sentences far below the best."""
-    chosen: list[Candidate] = []
-    for cand in sorted(cands, key=lambda c: -c.score):
+def heading_bonus(kind: str | None, heading: str) -> bool:
+    """Whether a passage's section was written for this kind of question."""
+    words = _SECTION_WORDS.get(kind or "")
+    return bool(words and words.search(heading.split(": ", 1)[-1]))
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def same_fact(a: Candidate, b: Candidate) -> bool:
+    """Two sentences that say the same thing: close in meaning, or sharing most of their words."""
+    if float(a.vec @ b.vec) > NEAR_DUPLICATE:
+        return True
+    wa, wb = set(_WORD.findall(a.text.lower())), set(_WORD.findall(b.text.lower()))
+    return len(wa & wb) / max(1, len(wa | wb)) > SAME_WORDS
+
+
+def select_sentences(cands: list[Candidate], limit: int, lead: list[Candidate] | None = None) -> list[Candidate]:
+    """Greedy: the lead (a quick answer, or the best sentence), then support sentences best first.
+
+    Skips near-duplicates of anything already chosen, sentences far below the best, dangling openers as
+    the lead, and sentences that would push the answer past MAX_SOURCES distinct sources.
+    """
+    chosen: list[Candidate] = list(lead or [])
+    ranked = sorted(cands, key=lambda c: -c.score)
+    if not chosen:
+        first = next((c for c in ranked if not dangling(c.text)), None)
+        if first is None:
+            return []
+        chosen.append(first)
+    best = max((c.score for c in cands), default=0.0)
+    for cand in ranked:
         if len(chosen) >= limit:
             break
-        if cand.score < MIN_SENTENCE or (len(chosen) >= MIN_SENTENCES and cand.score < chosen[0].score - SENTENCE_WINDOW):
+        if any(cand is c for c in chosen):
+            continue
+        if cand.score < MIN_SENTENCE or (len(chosen) >= MIN_SENTENCES and cand.score < best - SENTENCE_WINDOW):
             break
-        vec = index.sentence_vectors[cand.row]
-        if any(float(vec @ index.sentence_vectors[c.row]) > NEAR_DUPLICATE for c in chosen):
+        if any(same_fact(cand, c) for c in chosen):
+            continue
+        cited = {(c.doc_id, s) for c in chosen for s in c.sources}
+        new = {(cand.doc_id, s) for s in cand.sources} - cited
+        if new and len(cited | new) > MAX_SOURCES:
             continue
         chosen.append(cand)
-    if not chosen:
-        return []
-    lead, rest = chosen[0], chosen[1:]
-    return [lead, *sorted(rest, key=lambda c: c.order)]
+    n_lead = len(lead) if lead else 1
+    return chosen[:n_lead] + sorted(chosen[n_lead:], key=lambda c: c.order)
 
 
 def _date(d: object) -> str:
@@ -159,36 +335,60 @@ def compose(
     """
     if not hits or max(h.dense for h in hits) < MIN_DENSE:
         return _with_caveat(replace(decline(question, "out_of_scope"), hits=tuple(hits)), personal)
-    cands = _candidates(index, hits, qvec, set(tokenize(query or question)), docs, question_kind(query or question))
-    chosen = select_sentences(index, cands, max_sentences)
-    if not chosen or chosen[0].score < MIN_SENTENCE:
+    kind = question_kind(query or question)
+    cands = _candidates(index, hits, qvec, set(tokenize(query or question)), docs, kind)
+    # Support sentences that reuse an already-cited source are preferred, so bonus them after the fact.
+    quick_score, lead = quick_lead(index, hits, qvec, query or question)
+    if quick_score < QUICK_MIN:
+        lead = []
+    if lead:
+        lead_sources = {(c.doc_id, s) for c in lead for s in c.sources}
+        cands = [replace(c, score=c.score + W_SAME_SOURCE * any((c.doc_id, s) in lead_sources for s in c.sources))
+                 for c in cands]
+    chosen = select_sentences(cands, max_sentences, lead)
+    if not chosen or (not lead and chosen[0].score < MIN_SENTENCE):
         return _with_caveat(replace(decline(question, "out_of_scope"), hits=tuple(hits)), personal)
 
-    numbers: dict[str, int] = {}
-    for cand in chosen:
-        numbers.setdefault(cand.doc_id, len(numbers) + 1)
-    body = " ".join(f"{c.text} [{numbers[c.doc_id]}]" for c in chosen)
+    answer = _assemble(question, chosen, docs, personal, hits, "quick" if lead else "extract")
+    # Keep the reply short: drop the last support sentences until it fits the budget.
+    while len(answer.text) > REPLY_BUDGET and len(chosen) > max(1, len(lead)):
+        chosen = chosen[:-1]
+        answer = _assemble(question, chosen, docs, personal, hits, answer.lead)
+    return answer
 
+
+def _assemble(question: str, chosen: list[Candidate], docs: dict[str, Document], personal: bool,
+              hits: list[Hit], lead: str) -> Answer:
+    """Number the sources in reading order and build the Answer with its notes."""
+    numbers: dict[tuple[str, str], int] = {}
+    sentences: list[AnswerSentence] = []
+    for cand in chosen:
+        cites = tuple(numbers.setdefault((cand.doc_id, s), len(numbers) + 1) for s in cand.sources)
+        sentences.append(AnswerSentence(neutralise_mentions(cand.text), cand.doc_id, cites))
+    body = " ".join(f"{s.text} " + "".join(f"[{n}]" for n in s.cites) for s in sentences)
     citations = []
-    notes = []
-    for doc_id, n in numbers.items():
+    for (doc_id, source_id), n in numbers.items():
         meta = docs[doc_id].meta
-        sources = meta.public_sources()
-        citations.append(Citation(n, doc_id, meta.title, sources[0].url, sources, meta.as_of.isoformat(), meta.fast_moving))
-        if meta.fast_moving:
-            notes.append(f"As of {_date(meta.as_of)}: {meta.title} is a fast-moving story; check [{n}] for later news.")
-    related = _related_cases(list(numbers), docs)
+        citations.append(Citation(n, doc_id, source_id, meta.public_source(source_id), meta.title,
+                                  meta.as_of.isoformat(), meta.fast_moving))
+    notes = []
+    fast = sorted({docs[c.doc_id].meta.as_of for c in citations if c.fast_moving})
+    if fast:
+        notes.append(f"Checked as of {_date(fast[0])}; this story is still developing.")
+    cited_docs = list(dict.fromkeys(c.doc_id for c in chosen))
+    related = _related_cases(cited_docs, docs)
     if related:
-        names = ", ".join(f"`/case {r}`" for r in related)
-        notes.append(f"Related case{'s' if len(related) > 1 else ''}: {names}")
+        notes.append(f"Related case: `/case {related[0]}`")
     return Answer(
         question=question,
-        body=neutralise_mentions(body),
+        body=neutralise_mentions(body.strip()),
         declined=False,
         citations=tuple(citations),
         notes=tuple(neutralise_mentions(n) for n in notes),
         caveat=CAVEAT if personal else None,
         related_cases=tuple(related),
+        sentences=tuple(sentences),
+        lead=lead,
         hits=tuple(hits),
     )
 

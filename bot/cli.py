@@ -35,7 +35,13 @@ def answer_json(answer: Answer, latency_ms: float) -> dict[str, Any]:
         "question": answer.question,
         "answer": answer.text,
         "declined": answer.declined,
-        "citations": [{"n": c.n, "title": c.title, "url": c.url, "doc_id": c.doc_id} for c in answer.citations],
+        "citations": [
+            {"n": c.n, "title": c.title, "url": c.url, "doc_id": c.doc_id, "publisher": c.source.publisher,
+             "date": c.source.date or ""}
+            for c in answer.citations
+        ],
+        "sentences": [{"text": s.text, "doc_id": s.doc_id, "cites": list(s.cites)} for s in answer.sentences],
+        "generated_by": None,
         "latency_ms": round(latency_ms, 2),
     }
 

@@ -14,13 +14,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bot.chunking import CHUNKER_VERSION, chunk_document
+from bot.chunking import CHUNKER_VERSION, chunk_document, quick_answers
 from bot.knowledge import Document
-from bot.models import Passage
+from bot.models import Passage, QuickAnswer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: per-sentence source ids, quick answers
 FLAT_LIMIT = 50_000  # above this many passages, an HNSW graph replaces exact search
 
 _STOP = frozenset(
@@ -92,6 +92,11 @@ class Index:
     faiss_index: Any
     bm25: Any
     bm25_vocab: dict[str, int]
+    quick: list[QuickAnswer] = field(default_factory=list)
+    quick_question_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # (Q, d)
+    quick_question_owner: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # row -> quick index
+    quick_sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # (A, d)
+    quick_sentence_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     passage_row: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -100,6 +105,10 @@ class Index:
     def sentence_slice(self, passage_idx: int) -> slice:
         """The rows of `sentence_vectors` that belong to one passage."""
         return slice(int(self.sentence_offsets[passage_idx]), int(self.sentence_offsets[passage_idx + 1]))
+
+    def quick_slice(self, quick_idx: int) -> slice:
+        """The rows of `quick_sentence_vectors` that belong to one quick answer."""
+        return slice(int(self.quick_sentence_offsets[quick_idx]), int(self.quick_sentence_offsets[quick_idx + 1]))
 
 
 def expected_manifest(docs: list[Document], encoder: Encoder) -> dict[str, Any]:
@@ -179,21 +188,33 @@ def build_index(docs: list[Document], encoder: Encoder, index_dir: Path) -> Buil
     previous = read_manifest(index_dir) or {}
     old_docs = previous.get("documents", {})
     changed = sorted(d.id for d in docs if old_docs.get(d.id) != d.content_hash)
-    passages = [p for d in sorted(docs, key=lambda d: d.id) for p in chunk_document(d)]
+    ordered = sorted(docs, key=lambda d: d.id)
+    passages = [p for d in ordered for p in chunk_document(d)]
+    quick = [qa for d in ordered for qa in quick_answers(d)]
     texts = [p.text for p in passages]
     sentences = [s for p in passages for s in p.sentences]
     offsets = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
+    quick_questions = [q for qa in quick for q in qa.questions]
+    quick_owner = np.array([i for i, qa in enumerate(quick) for _ in qa.questions], dtype=np.int64)
+    quick_sentences = [s for qa in quick for s in qa.sentences]
+    quick_offsets = np.cumsum([0] + [len(qa.sentences) for qa in quick]).astype(np.int64)
 
     cache = _load_cache(index_dir, encoder.dimension)
-    keys = [text_key(t) for t in texts + sentences]
-    missing = sorted({k: t for k, t in zip(keys, texts + sentences, strict=True) if k not in cache}.items())
+    every = texts + sentences + quick_questions + quick_sentences
+    keys = [text_key(t) for t in every]
+    missing = sorted({k: t for k, t in zip(keys, every, strict=True) if k not in cache}.items())
     if missing:
         log.info("embedding %d new or changed texts (%d reused)", len(missing), len(set(keys)) - len(missing))
         vecs = encoder.encode([t for _, t in missing])
         cache.update({k: vecs[i] for i, (k, _) in enumerate(missing)})
-    all_vecs = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, encoder.dimension), np.float32)
-    passage_vectors = np.ascontiguousarray(all_vecs[: len(texts)], dtype=np.float32)
-    sentence_vectors = np.ascontiguousarray(all_vecs[len(texts) :], dtype=np.float32)
+
+    def matrix(start: int, stop: int) -> np.ndarray:
+        rows = [cache[k] for k in keys[start:stop]]
+        return np.ascontiguousarray(np.stack(rows) if rows else np.zeros((0, encoder.dimension)), dtype=np.float32)
+
+    a, b, c = len(texts), len(texts) + len(sentences), len(texts) + len(sentences) + len(quick_questions)
+    passage_vectors, sentence_vectors = matrix(0, a), matrix(a, b)
+    quick_question_vectors, quick_sentence_vectors = matrix(b, c), matrix(c, len(keys))
 
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = index_dir / ".building"
@@ -202,12 +223,22 @@ def build_index(docs: list[Document], encoder: Encoder, index_dir: Path) -> Buil
     np.save(tmp / "passage_vectors.npy", passage_vectors)
     np.save(tmp / "sentence_vectors.npy", sentence_vectors)
     np.save(tmp / "sentence_offsets.npy", offsets)
+    np.save(tmp / "quick_question_vectors.npy", quick_question_vectors)
+    np.save(tmp / "quick_question_owner.npy", quick_owner)
+    np.save(tmp / "quick_sentence_vectors.npy", quick_sentence_vectors)
+    np.save(tmp / "quick_sentence_offsets.npy", quick_offsets)
+    (tmp / "quick.json").write_text(
+        json.dumps([[qa.id, qa.doc_id, list(qa.questions), list(qa.sentences), [list(x) for x in qa.sources]]
+                    for qa in quick]),
+        encoding="utf-8",
+    )
     live = set(keys)
     kept = sorted(k for k in cache if k in live)
     np.savez(tmp / "embed_cache.npz", keys=np.array(kept), vectors=np.stack([cache[k] for k in kept]) if kept
              else np.zeros((0, encoder.dimension), np.float32))
     (tmp / "passages.json").write_text(
-        json.dumps([[p.id, p.doc_id, p.heading, list(p.sentences), p.position] for p in passages]),
+        json.dumps([[p.id, p.doc_id, p.heading, list(p.sentences), p.position, [list(x) for x in p.sources]]
+                    for p in passages]),
         encoding="utf-8",
     )
     retriever = bm25s.BM25()
@@ -216,6 +247,7 @@ def build_index(docs: list[Document], encoder: Encoder, index_dir: Path) -> Buil
     manifest = expected_manifest(docs, encoder) | {
         "passages": len(passages),
         "sentences": len(sentences),
+        "quick_answers": len(quick),
         "faiss": "hnsw" if len(passages) > FLAT_LIMIT else "flat",
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -252,7 +284,11 @@ def load_index(index_dir: Path) -> Index:
         raise IndexProblem(f"no index in {index_dir}; run 'keyholder index build'")
     try:
         rows = json.loads((index_dir / "passages.json").read_text(encoding="utf-8"))
-        passages = [Passage(id=r[0], doc_id=r[1], heading=r[2], sentences=tuple(r[3]), position=r[4]) for r in rows]
+        passages = [Passage(id=r[0], doc_id=r[1], heading=r[2], sentences=tuple(r[3]), position=r[4],
+                            sources=tuple(tuple(x) for x in r[5])) for r in rows]
+        quick_rows = json.loads((index_dir / "quick.json").read_text(encoding="utf-8"))
+        quick = [QuickAnswer(id=r[0], doc_id=r[1], questions=tuple(r[2]), sentences=tuple(r[3]),
+                             sources=tuple(tuple(x) for x in r[4])) for r in quick_rows]
         retriever = bm25s.BM25.load(str(index_dir / "bm25"), show_progress=False, verbosity=0)
         index = Index(
             manifest=manifest,
@@ -263,6 +299,11 @@ def load_index(index_dir: Path) -> Index:
             faiss_index=faiss.read_index(str(index_dir / "dense.faiss")),
             bm25=retriever,
             bm25_vocab=dict(retriever.vocab_dict),
+            quick=quick,
+            quick_question_vectors=np.load(index_dir / "quick_question_vectors.npy"),
+            quick_question_owner=np.load(index_dir / "quick_question_owner.npy"),
+            quick_sentence_vectors=np.load(index_dir / "quick_sentence_vectors.npy"),
+            quick_sentence_offsets=np.load(index_dir / "quick_sentence_offsets.npy"),
         )
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexProblem(f"the index in {index_dir} is unreadable ({exc}); run 'keyholder index build'") from exc

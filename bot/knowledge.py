@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.claims import ParsedBody, parse_body
 from bot.models import Source as PublicSource
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Source(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    id: Slug  # what `[^id]` markers in the body refer to; unique within the file
     title: NonEmpty
     url: AnyHttpUrl
     publisher: NonEmpty
@@ -104,6 +106,19 @@ class FrontMatter(BaseModel):
         """The sources as every presentation layer shows them."""
         return tuple(PublicSource(s.title, str(s.url), s.publisher, s.date) for s in self.sources)
 
+    def public_source(self, source_id: str) -> PublicSource:
+        """One source, by its id, as every presentation layer shows it."""
+        s = next(x for x in self.sources if x.id == source_id)
+        return PublicSource(s.title, str(s.url), s.publisher, s.date)
+
+    @model_validator(mode="after")
+    def _unique_source_ids(self) -> FrontMatter:
+        seen: set[str] = set()
+        dupes = [s.id for s in self.sources if s.id in seen or seen.add(s.id)]  # type: ignore[func-returns-value]
+        if dupes:
+            raise ValueError(f"source id '{dupes[0]}' is used by more than one source")
+        return self
+
     @model_validator(mode="after")
     def _case_fields(self) -> FrontMatter:
         if self.kind is Kind.case:
@@ -132,6 +147,11 @@ class Document(BaseModel):
     body: str
     path: str
     content_hash: str
+    body_line: int = 1  # the file line the body starts on (for messages about markers)
+
+    def claims(self) -> ParsedBody:
+        """The body as sourced sentences and quick answers (markers resolved)."""
+        return parse_body(self.body, [s.id for s in self.meta.sources], self.body_line)
 
     @property
     def id(self) -> str:
@@ -188,15 +208,29 @@ def parse_file(path: Path) -> tuple[Document | None, list[str]]:
     except ValidationError as exc:
         for err in exc.errors():
             problems.append(f"{name}: field '{_field_path(err['loc'])}': {err['msg']}")
-    body = m.group(2).strip()
+    raw_body = m.group(2)
+    body_line = raw[: m.start(2)].count("\n") + 1 + (len(raw_body) - len(raw_body.lstrip("\n")))
+    body = raw_body.strip()
     if len(re.sub(r"[#\s]", "", body)) < 40:
         problems.append(f"{name}: field 'body': the document has no text below its front matter")
     if meta is not None and path.stem != meta.id:
         problems.append(f"{name}: field 'id': '{meta.id}' must match the file name '{path.stem}'")
+    if meta is not None:
+        problems += _sourcing_problems(name, body, meta, body_line)
     if problems or meta is None:
         return None, problems
     digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()
-    return Document(meta=meta, body=body, path=str(path), content_hash=digest), []
+    return Document(meta=meta, body=body, path=str(path), content_hash=digest, body_line=body_line), []
+
+
+def _sourcing_problems(name: str, body: str, meta: FrontMatter, body_line: int) -> list[str]:
+    """Unsourced sentences, unknown marker ids and listed sources no marker uses, with file and line."""
+    parsed = parse_body(body, [s.id for s in meta.sources], body_line)
+    problems = [f"{name}: {p}" for p in parsed.problems]
+    for i, src in enumerate(meta.sources):
+        if src.id not in parsed.used:
+            problems.append(f"{name}: field 'sources.{i}.id': source '{src.id}' is listed but no [^{src.id}] marker uses it")
+    return problems
 
 
 def load_knowledge(directory: Path) -> list[Document]:

@@ -16,11 +16,23 @@ class Passage:
     heading: str
     sentences: tuple[str, ...]
     position: int
+    sources: tuple[tuple[str, ...], ...] = ()  # per sentence: ids of the front-matter sources that state it
 
     @property
     def text(self) -> str:
         """The passage as one string, heading first (what gets embedded and indexed)."""
         return f"{self.heading}. " + " ".join(self.sentences) if self.heading else " ".join(self.sentences)
+
+
+@dataclass(frozen=True)
+class QuickAnswer:
+    """A curated question (with paraphrases) and its short sourced answer, from a document's Quick answers."""
+
+    id: str  # "<doc_id>?<n>"
+    doc_id: str
+    questions: tuple[str, ...]
+    sentences: tuple[str, ...]
+    sources: tuple[tuple[str, ...], ...]  # per sentence: source ids
 
 
 @dataclass(frozen=True)
@@ -46,15 +58,34 @@ class Source:
 
 @dataclass(frozen=True)
 class Citation:
-    """A numbered reference `[n]` in an answer: one knowledge document and its sources."""
+    """A numbered reference `[n]` in an answer: one source (one URL), the one that states the sentences citing it."""
 
     n: int
-    doc_id: str
-    title: str
-    url: str  # the document's primary source
-    sources: tuple[Source, ...]
+    doc_id: str  # the knowledge document whose marker names this source
+    source_id: str  # the source's id in that document's front matter
+    source: Source
+    doc_title: str
     as_of: str  # ISO date the document's facts were last checked
     fast_moving: bool = False
+
+    @property
+    def title(self) -> str:
+        """The source's title."""
+        return self.source.title
+
+    @property
+    def url(self) -> str:
+        """The source's link."""
+        return self.source.url
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer, marker-free, with the numbers of the citations that state it."""
+
+    text: str
+    doc_id: str
+    cites: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -69,6 +100,8 @@ class Answer:
     caveat: str | None = None  # "not legal advice" when the asker describes their own situation
     decline_reason: str | None = None  # "out_of_scope" | "harmful" | "empty" | "too_long"
     related_cases: tuple[str, ...] = ()  # case document ids worth a /case
+    sentences: tuple[AnswerSentence, ...] = ()
+    lead: str = "extract"  # "quick" when the first sentence is a document's curated quick answer
     hits: tuple[Hit, ...] = field(default=(), compare=False)
 
     @property
@@ -85,14 +118,19 @@ class Answer:
         return neutralise_mentions("\n\n".join(parts))
 
 
-def format_source(s: Source) -> str:
-    """One source as 'Title (Publisher, date): URL'."""
+def clip_title(title: str, limit: int = 90) -> str:
+    """A source title cut at a word boundary, so a long court caption does not crowd out the answer."""
+    if len(title) <= limit:
+        return title
+    return title[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def format_source(s: Source, limit: int = 90) -> str:
+    """One source as 'Title (Publisher, date): URL', the title clipped to `limit` characters."""
     meta = ", ".join(x for x in (s.publisher, s.date) if x)
-    return f"{s.title} ({meta}): {s.url}"
+    return f"{clip_title(s.title, limit)} ({meta}): {s.url}"
 
 
 def format_citation(c: Citation) -> str:
-    """A numbered source-list entry: the document, its primary source, then its other sources."""
-    lines = [f"[{c.n}] {c.title}. {format_source(c.sources[0])}"]
-    lines += [f"    also: {format_source(s)}" for s in c.sources[1:]]
-    return "\n".join(lines)
+    """A numbered source-list entry: `[n] Title (Publisher, date): URL`."""
+    return f"[{c.n}] {format_source(c.source, 70)}"

@@ -36,8 +36,8 @@ def test_the_gizmodo_readers_question_says_apple_held_the_keys(kb_engine: Engine
 def test_fast_moving_topics_are_dated(kb_engine: Engine) -> None:
     answer = kb_engine.answer("Can new users in the UK still turn on Advanced Data Protection?")
     assert not answer.declined
-    assert any(note.startswith("As of ") for note in answer.notes)
-    assert "As of " in answer.text
+    assert any(note.startswith("Checked as of ") for note in answer.notes)
+    assert "Checked as of " in answer.text
 
 
 def test_related_case_is_pointed_to(kb_engine: Engine) -> None:
@@ -128,7 +128,7 @@ def test_mentions_in_knowledge_text_are_defused_too() -> None:
     from bot.models import Answer, Citation, Source
 
     src = Source("Ping @everyone and <@123>", "https://example.org", "@here Publisher")
-    answer = Answer("q", "body [1]", False, (Citation(1, "d", "Title @everyone", src.url, (src,), "2026-11-27"),))
+    answer = Answer("q", "body [1]", False, (Citation(1, "d", "s1", src, "Title @everyone", "2026-11-27"),))
     assert not re.search(r"@(everyone|here)|<@\d", answer.text)
 
 
@@ -141,3 +141,34 @@ def test_when_and_how_long_questions_get_dates_and_numbers(kb_engine: Engine) ->
     assert wants("when", "Apple announced it on Dec. 7, 2022.") and not wants("when", "Apple announced it.")
     assert "30 days" in kb_engine.answer("how long can a federal wiretap order last?").body
     assert "1789" in kb_engine.answer("what year is the all writs act from?").body
+
+
+def test_every_answer_sentence_links_only_to_sources_whose_marker_covers_it(kb_engine: Engine) -> None:
+    """Over the whole gold set: each sentence cites >= 1 source, and each cited URL is named by that sentence's marker."""
+    from bot.answer import strip_yes_no
+    from bot.evaluation import load_gold
+
+    covering: dict[tuple[str, str], set[str]] = {}
+    for doc in kb_engine.docs.values():
+        urls = {s.id: str(s.url) for s in doc.meta.sources}
+        parsed = doc.claims()
+        sentences = [s for b in parsed.blocks for s in b.sentences] + [s for qa in parsed.quick for s in qa.sentences]
+        for s in sentences:
+            for text in {s.text, strip_yes_no(s.text)}:  # a quick answer's Yes/No may be dropped, nothing else
+                covering.setdefault((doc.id, neutralise_mentions(text)), set()).update(urls[i] for i in s.sources)
+    answered = 0
+    for gold in load_gold():
+        answer = kb_engine.answer(gold.q)
+        if answer.declined:
+            assert not answer.sentences
+            continue
+        answered += 1
+        by_n = {c.n: c for c in answer.citations}
+        assert answer.sentences, gold.q
+        for s in answer.sentences:
+            assert s.cites, f"{gold.q!r}: uncited sentence {s.text!r}"
+            allowed = covering[(s.doc_id, s.text)]
+            for n in s.cites:
+                assert by_n[n].url in allowed, f"{gold.q!r}: [{n}] {by_n[n].url} does not state {s.text!r}"
+        assert {n for s in answer.sentences for n in s.cites} == set(by_n), "the source list names only cited sources"
+    assert answered > 200

@@ -13,7 +13,7 @@ import pytest
 from bot.engine import Engine
 from tests.conftest import FIXTURE_KB, KNOWLEDGE
 
-CONTRACT_KEYS = {"question", "answer", "declined", "citations", "latency_ms"}
+CONTRACT_KEYS = {"question", "answer", "declined", "citations", "sentences", "generated_by", "latency_ms"}
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,18 @@ def test_ask_json_contract(env: dict[str, str]) -> None:
     data = json.loads(proc.stdout)
     assert set(data) == CONTRACT_KEYS
     assert data["declined"] is False and data["latency_ms"] > 0
-    assert data["citations"] and set(data["citations"][0]) == {"n", "title", "url", "doc_id"}
+    assert data["generated_by"] is None  # extractive: no model wrote it
+    assert data["citations"] and set(data["citations"][0]) == {"n", "title", "url", "doc_id", "publisher", "date"}
     for c in data["citations"]:
         assert f"[{c['n']}]" in data["answer"] and c["url"] in data["answer"]
+        assert c["publisher"] and isinstance(c["date"], str)
+    # Sentences in order, marker-free, each citing listed sources; together they are the answer's body.
+    numbers = {c["n"] for c in data["citations"]}
+    assert data["sentences"] and all(s["cites"] and set(s["cites"]) <= numbers for s in data["sentences"])
+    assert {n for s in data["sentences"] for n in s["cites"]} == numbers
+    assert all("[^" not in s["text"] and s["text"] in data["answer"] for s in data["sentences"])
+    assert data["answer"].index(data["sentences"][0]["text"]) < data["answer"].index(data["sentences"][-1]["text"]) \
+        or len(data["sentences"]) == 1
 
 
 def test_batch_mode_answers_each_line_in_order_in_one_process(env: dict[str, str]) -> None:

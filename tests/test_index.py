@@ -35,7 +35,7 @@ def test_changed_document_is_stale_and_only_its_text_is_reembedded(tmp_path: Pat
     assert first.reused == 0 and first.embedded > 0
 
     doc = kb / "uk-notice.md"
-    doc.write_text(doc.read_text() + "\nApple said it would never build a backdoor or master key.\n")
+    doc.write_text(doc.read_text() + "\nApple said it would never build a backdoor or master key.[^s1]\n")
     docs = load_knowledge(kb)
     reasons = staleness(tmp_path / "index", docs, counter)
     assert reasons == ["1 document(s) changed: uk-notice"]

@@ -102,13 +102,9 @@ def source_line(source: Source) -> str:
     return f"[{_link_text(clip(source.title, 150))}]({_url(source.url)})" + (f" — {_link_text(clip(meta, 120))}" if meta else "")
 
 
-def citation_line(c: Citation, extra_sources: int = 1) -> str:
-    """`[n]` with the document's primary source as a link, and up to `extra_sources` more."""
-    line = f"**[{c.n}]** {source_line(c.sources[0]) if c.sources else _link_text(c.title)}"
-    more = [f"[{_link_text(clip(s.publisher, 60))}]({_url(s.url)})" for s in c.sources[1 : 1 + extra_sources]]
-    if more:
-        line += " · also " + ", ".join(more)
-    return line
+def citation_line(c: Citation) -> str:
+    """`[n]` with its source as a link, publisher and date."""
+    return f"**[{c.n}]** {source_line(c.source)}"
 
 
 def pack_fields(name: str, lines: Sequence[str], max_fields: int = 5) -> list[tuple[str, str]]:
@@ -164,7 +160,7 @@ def answer_messages(answer: Answer, *, echo_question: bool = True) -> list[list[
             else (title or "Not something I can answer")
     colour = DECLINE_COLOUR if answer.declined else COLOUR
     footer = footer_text(answer)
-    source_fields = pack_fields("Sources", [citation_line(c) for c in answer.citations], max_fields=3)
+    source_fields = pack_fields("Sources", [citation_line(c) for c in answer.citations], max_fields=2)
     text = answer_description(answer)
     link = answer.citations[0].url if answer.citations else None
     more = f"\n\n… This answer is longer than Discord allows; read the rest in the sources{f': {link}' if link else '.'}"
@@ -215,12 +211,14 @@ def sources_embed(answer: Answer, titles: Mapping[str, str]) -> discord.Embed:
         "Ranked by fused score (reciprocal-rank fusion of meaning similarity and keyword match). "
         "Numbers in [n] refer to the answer's sources."
     )
-    numbers = {c.doc_id: c.n for c in answer.citations}
+    numbers: dict[str, list[int]] = {}
+    for c in answer.citations:
+        numbers.setdefault(c.doc_id, []).append(c.n)
     budget = max(150, min(700, 4800 // len(hits) - 120))
     for hit in hits:
         p = hit.passage
         doc_title = titles.get(p.doc_id, p.doc_id)
-        ref = f"[{numbers[p.doc_id]}] " if p.doc_id in numbers else ""
+        ref = "".join(f"[{n}]" for n in numbers.get(p.doc_id, ())) + " " if p.doc_id in numbers else ""
         name = clip(f"#{hit.rank} {ref}{doc_title}" + (f" › {p.heading}" if p.heading else ""), FIELD_NAME_LIMIT)
         scores = f"score {hit.score:.4f} · similarity {hit.dense:.2f} · keyword {hit.lexical:.2f}"
         excerpt = clip(" ".join(p.sentences), budget)

@@ -165,11 +165,9 @@ async def test_mass_mentions_never_ping(running: Running) -> None:
 def _long_answer(question: str, body_chars: int, citations: int) -> Answer:
     sentence = "The All Writs Act lets federal courts issue writs in aid of their jurisdiction. "
     cites = tuple(
-        Citation(n, f"doc-{n}", f"Document number {n} with a fairly long descriptive title for testing",
-                 f"https://example.org/source/{n}",
-                 (Source(f"Source {n} [primary] (with brackets)", f"https://example.org/source/{n}", "Publisher", "2024"),
-                  Source(f"Other {n}", f"https://example.org/other/{n}", "Other publisher", None)),
-                 "2026-11-27")
+        Citation(n, f"doc-{n}", f"s{n}",
+                 Source(f"Source {n} [primary] (with brackets)", f"https://example.org/source/{n}", "Publisher", "2024"),
+                 f"Document number {n} with a fairly long descriptive title for testing", "2026-11-27")
         for n in range(1, citations + 1))
     body = (sentence * (body_chars // len(sentence) + 1))[:body_chars]
     return Answer(question=question, body=body, declined=False, citations=cites, notes=("As of 2026-11-27: check.",))

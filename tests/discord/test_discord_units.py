@@ -43,7 +43,7 @@ def test_answer_embed_has_question_citations_sources_and_disclaimer(discord_engi
     data = embed.to_dict()
     assert data["title"] == "Can Apple read my iMessages?"
     assert "[1]" in data["description"]
-    assert "*As of November 27, 2026: iMessage end-to-end encryption is a fast-moving story" in data["description"]
+    assert "*Checked as of November 27, 2026; this story is still developing.*" in data["description"]
     assert data["fields"][0]["value"].startswith("**[1]** [Apple Platform Security Guide](https://support.apple.com/")
     assert data["footer"]["text"] == "General information, not legal advice. Facts checked as of 2026-11-27."
     assert _problems([embed]) == []
