@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from bot.declines import Reason, rule
 from bot.index import Index, tokenize
 from bot.knowledge import Document, Kind
 from bot.models import Answer, AnswerSentence, Citation, Hit
@@ -17,6 +18,7 @@ MIN_DENSE = 0.33
 MIN_SENTENCE = 0.30
 NEAR_DUPLICATE = 0.80
 SAME_WORDS = 0.5  # share of words two sentences have in common beyond which they say the same thing
+SAME_CONTAINED = 0.75  # share of the shorter sentence's words found in the longer one, beyond which it adds nothing
 SENTENCE_WINDOW = 0.30  # beyond the first MIN_SENTENCES, keep sentences scoring within this of the best one
 MIN_SENTENCES = 3
 # Sentence score = cosine(question, sentence) + these bonuses (tuned on the dev gold questions).
@@ -29,47 +31,16 @@ W_POINTER = 0.05  # a sentence that points elsewhere "(see ...)" is a weaker lea
 W_OVERVIEW = 0.06  # overview documents repeat facts that their own documents source better
 W_DANGLING = 0.25  # a sentence opening with "It"/"This"/"However" leans on context it lost
 W_SECTION = 0.08  # a section made for this kind of question ("How the case ended", "Where it stands now")
+W_NOVEL = 0.15  # a support sentence that covers words of the question nothing chosen covers yet
 W_SAME_SOURCE = 0.04  # a support sentence whose source is already cited adds no new link to check
 W_QUICK_RANK = 0.01  # a quick answer from a lower-ranked document needs a closer question match
-QUICK_MIN = 0.74  # question-to-question cosine above which a document's curated answer leads
+QUICK_MIN = 0.70  # question-to-question cosine above which a document's curated answer leads
 QUICK_ANY_KIND = 0.95  # above this, a curated question matches even when its kind differs
+QUICK_POOL = 20  # curated questions considered, closest first
+W_QUICK_ANSWER = 0.3  # weight of the question's closeness to the curated answer itself
+W_QUICK_OVERLAP = 0.3  # share of the question's words that the curated answer contains
 MAX_SOURCES = 3  # distinct sources listed in one answer
 REPLY_BUDGET = 1150  # characters of the whole reply (body, notes, sources) beyond which support sentences stop
-
-SCOPE = (
-    "I answer questions about encryption and government or legal demands for user data: how iMessage, "
-    "iCloud, WhatsApp and Signal encryption work and who holds the keys, the Apple–FBI fights, the All Writs Act, "
-    "the Stored Communications Act and CLOUD Act, court cases such as Riley and Carpenter, and laws abroad "
-    "such as the UK Investigatory Powers Act."
-)
-HOW_TO_ASK = (
-    "Try a specific question, for example \"Why couldn't Apple give the DOJ real-time iMessages in 2015?\" "
-    "or \"Can Apple read my iCloud backups?\", or use /topics and /cases to see what I cover."
-)
-DECLINES = {
-    "out_of_scope": f"Sorry, I don't have a sourced answer to that. {SCOPE} {HOW_TO_ASK}",
-    "empty": f"Please ask a question. {SCOPE} {HOW_TO_ASK}",
-    "too_long": "That question is too long for me; please keep it under 500 characters and ask one thing at a time.",
-    "break_in": (
-        "I can't help with getting into someone else's device, account or messages. If you've lost access to your own "
-        "account, the provider's official recovery process is the way back in. I can explain how encryption and lawful "
-        "access work in general, for example how police get into locked phones with a warrant."
-    ),
-    "malware": (
-        "I can't help write malware, spyware or exploits. I can explain how encryption protects devices and messages, "
-        "and what the law says about government hacking and forensic unlocking tools."
-    ),
-    "doxxing": (
-        "I can't help find or share personal information about anyone. I can explain what data providers keep and "
-        "what legal process it takes for the government to obtain it."
-    ),
-    "evasion": (
-        "I can't help evade or obstruct a subpoena, warrant or investigation. If legal process concerns you, a lawyer "
-        "can tell you your rights and options; in general terms, I can explain what the law allows and requires. "
-        + CAVEAT
-    ),
-}
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -84,9 +55,9 @@ class Candidate:
     heading: str = ""
 
 
-def decline(question: str, reason: str) -> Answer:
-    """A polite, useful refusal; `reason` is a key of DECLINES."""
-    return Answer(question=question, body=DECLINES[reason], declined=True, decline_reason=reason)
+def decline(question: str, reason: Reason) -> Answer:
+    """A polite, useful refusal, as the registry in bot/declines.py words it."""
+    return Answer(question=question, body=rule(reason).message, declined=True, decline_reason=reason)
 
 
 # A sentence that opens with one of these leans on a sentence before it, which may not have been picked.
@@ -180,15 +151,17 @@ def fit_yes_no(answer: str, curated: str, asked: str) -> str:
 def strip_yes_no(answer: str) -> str:
     """A curated answer without its leading "Yes:"/"No, ...:" (the fact that follows stands on its own)."""
     rest = _YES_NO.sub("", answer, count=1)
+    if re.match(r"[a-z][A-Z]", rest):  # iCloud, iOS, iMessage, eSIM keep their spelling
+        return rest
     return rest[:1].upper() + rest[1:]
 
 
 def _same_kind(asked: str, kind: str | None, curated: str) -> bool:
-    """An outcome or "still/now" question matches only its own kind; other questions match their own form."""
+    """An outcome or "still/now" question matches only a curated question of its own kind, and vice versa."""
     other = question_kind(curated)
     if kind in ("outcome", "now") or other in ("outcome", "now"):
         return kind == other
-    return question_form(asked) == question_form(curated)
+    return True
 
 
 def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "") -> tuple[float, list[Candidate]]:
@@ -203,16 +176,24 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "")
     for h in hits:
         ranks.setdefault(h.passage.doc_id, len(ranks))
     kind = question_kind(asked) if asked else None
+    asked_tokens = set(tokenize(asked)) if asked else set()
     sims = index.quick_question_vectors @ qvec
     best_row, best, best_q = -1, -1.0, ""
-    for row in np.argsort(-sims)[:20]:
-        qa = index.quick[int(index.quick_question_owner[row])]
+    for row in np.argsort(-sims)[:QUICK_POOL]:
+        owner = int(index.quick_question_owner[row])
+        qa = index.quick[owner]
         if qa.doc_id not in ranks:
             continue
-        curated = qa.questions[int(row) - int(np.searchsorted(index.quick_question_owner, index.quick_question_owner[row]))]
+        curated = qa.questions[int(row) - int(np.searchsorted(index.quick_question_owner, owner))]
         if asked and float(sims[row]) < QUICK_ANY_KIND and not _same_kind(asked, kind, curated):
             continue
-        score = float(sims[row]) - W_QUICK_RANK * ranks[qa.doc_id]
+        # The curated question's closeness, plus how well its answer speaks to what was asked (a yes/no question
+        # "was it passed in 1789?" is best answered by the entry whose answer says 1789).
+        answer_sim = float(index.quick_sentence_vectors[index.quick_slice(owner).start] @ qvec)
+        answer_tokens = set(tokenize(" ".join(qa.sentences)))
+        overlap = len(asked_tokens & answer_tokens) / max(1, len(asked_tokens))
+        score = (float(sims[row]) + W_QUICK_ANSWER * answer_sim + W_QUICK_OVERLAP * overlap
+                 - W_QUICK_RANK * ranks[qa.doc_id])
         if score > best:
             best_row, best, best_q = int(row), score, curated
     if best_row < 0:
@@ -271,18 +252,18 @@ def heading_bonus(kind: str | None, heading: str) -> bool:
     return bool(words and words.search(heading.split(": ", 1)[-1]))
 
 
-_WORD = re.compile(r"[a-z0-9]+")
-
-
 def same_fact(a: Candidate, b: Candidate) -> bool:
     """Two sentences that say the same thing: close in meaning, or sharing most of their words."""
     if float(a.vec @ b.vec) > NEAR_DUPLICATE:
         return True
-    wa, wb = set(_WORD.findall(a.text.lower())), set(_WORD.findall(b.text.lower()))
-    return len(wa & wb) / max(1, len(wa | wb)) > SAME_WORDS
+    wa, wb = set(tokenize(a.text)), set(tokenize(b.text))
+    shared = len(wa & wb)
+    # Most words in common, or one sentence's content words nearly all inside the other's.
+    return shared / max(1, len(wa | wb)) > SAME_WORDS or shared / max(1, min(len(wa), len(wb))) > SAME_CONTAINED
 
 
-def select_sentences(cands: list[Candidate], limit: int, lead: list[Candidate] | None = None) -> list[Candidate]:
+def select_sentences(cands: list[Candidate], limit: int, lead: list[Candidate] | None = None,
+                     qtokens: set[str] | None = None) -> list[Candidate]:
     """Greedy: the lead (a quick answer, or the best sentence), then support sentences best first.
 
     Skips near-duplicates of anything already chosen, sentences far below the best, dangling openers as
@@ -296,13 +277,21 @@ def select_sentences(cands: list[Candidate], limit: int, lead: list[Candidate] |
             return []
         chosen.append(first)
     best = max((c.score for c in cands), default=0.0)
-    for cand in ranked:
-        if len(chosen) >= limit:
-            break
-        if any(cand is c for c in chosen):
-            continue
+    qtokens = qtokens or set()
+    pool = [c for c in ranked if not any(c is x for x in chosen)]
+    while pool and len(chosen) < limit:
+        # Greedy with a bonus for covering words of the question that the chosen sentences do not yet cover,
+        # so a two-part question gets both parts.
+        covered = {t for c in chosen for t in tokenize(c.text)}
+        missing = qtokens - covered
+
+        def gain(c: Candidate, missing: set[str] = missing) -> float:
+            return c.score + W_NOVEL * (len(missing & set(tokenize(c.text))) / max(1, len(qtokens or ())))
+
+        cand = max(pool, key=gain)
+        pool.remove(cand)
         if cand.score < MIN_SENTENCE or (len(chosen) >= MIN_SENTENCES and cand.score < best - SENTENCE_WINDOW):
-            break
+            continue
         if any(same_fact(cand, c) for c in chosen):
             continue
         cited = {(c.doc_id, s) for c in chosen for s in c.sources}
@@ -333,21 +322,24 @@ def compose(
 
     `question` is what the user typed (kept for display); `query` is what was searched for (defaults to it).
     """
-    if not hits or max(h.dense for h in hits) < MIN_DENSE:
-        return _with_caveat(replace(decline(question, "out_of_scope"), hits=tuple(hits)), personal)
-    kind = question_kind(query or question)
-    cands = _candidates(index, hits, qvec, set(tokenize(query or question)), docs, kind)
-    # Support sentences that reuse an already-cited source are preferred, so bonus them after the fact.
+    if not hits:
+        return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
+    # A close curated question answers even a tersely worded one; otherwise the passages must be close enough.
     quick_score, lead = quick_lead(index, hits, qvec, query or question)
     if quick_score < QUICK_MIN:
         lead = []
+    if not lead and max(h.dense for h in hits) < MIN_DENSE:
+        return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
+    kind = question_kind(query or question)
+    cands = _candidates(index, hits, qvec, set(tokenize(query or question)), docs, kind)
+    # Support sentences that reuse an already-cited source are preferred, so bonus them after the fact.
     if lead:
         lead_sources = {(c.doc_id, s) for c in lead for s in c.sources}
         cands = [replace(c, score=c.score + W_SAME_SOURCE * any((c.doc_id, s) in lead_sources for s in c.sources))
                  for c in cands]
-    chosen = select_sentences(cands, max_sentences, lead)
+    chosen = select_sentences(cands, max_sentences, lead, set(tokenize(query or question)))
     if not chosen or (not lead and chosen[0].score < MIN_SENTENCE):
-        return _with_caveat(replace(decline(question, "out_of_scope"), hits=tuple(hits)), personal)
+        return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
 
     answer = _assemble(question, chosen, docs, personal, hits, "quick" if lead else "extract")
     # Keep the reply short: drop the last support sentences until it fits the budget.

@@ -8,12 +8,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.answer import compose, decline, normalise_question
+from bot.declines import Reason
 from bot.embedding import Embedder
 from bot.index import Index, build_index, load_index, staleness
+from bot.intent import ALLOWED, IntentModel
 from bot.knowledge import Document, Kind, load_knowledge
 from bot.models import Answer
-from bot.policy import MAX_QUESTION_CHARS, harm_category, is_personal, strip_injection
+from bot.policy import (
+    MAX_QUESTION_CHARS,
+    contact_data,
+    harm_category,
+    is_personal,
+    redact_contact,
+    resolve_report,
+    scope_category,
+    strip_injection,
+)
 from bot.retrieval import retrieve
 from bot.settings import Settings
 
@@ -78,6 +91,12 @@ class Engine(Catalogue):
         self.settings = settings
         self.index = index
         self.embedder = embedder
+        # Legitimate neighbours: the curated exemplars plus every question the documents' Quick answers answer.
+        quick_questions = len(index.quick_question_vectors)
+        self.intents = IntentModel(
+            index.intent_labels + [ALLOWED] * quick_questions,
+            np.vstack([index.intent_vectors, index.quick_question_vectors]) if quick_questions else index.intent_vectors,
+        )
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None,
@@ -89,22 +108,39 @@ class Engine(Catalogue):
         embedder.load()
         return cls(settings, docs, index, embedder)
 
-    def answer(self, question: str, context: str | None = None, mode: str = "hybrid") -> Answer:
-        """Answer one question; `context` (an earlier question) steers retrieval for follow-ups."""
+    def answer(self, question: str, context: str | None = None, mode: str = "hybrid",
+               screen: str = "both") -> Answer:
+        """Answer one question; `context` (an earlier question) steers retrieval for follow-ups.
+
+        `screen` picks the decline checks, for the evaluation's baselines: "patterns" (wording rules only),
+        "exemplars" (nearest-neighbour intent only) or "both" (what users get).
+        """
         q = normalise_question(question)
         if not q:
-            return decline(question, "empty")
+            return decline(question, Reason.empty)
         if len(q) > MAX_QUESTION_CHARS:
-            return decline(question, "too_long")
-        harm = harm_category(q)
-        if harm:
-            return decline(question, harm)
+            return decline(question, Reason.too_long)
+        patterns = screen in ("both", "patterns")
+        if contact_data(q):  # contact details are never echoed, whatever else the message asks
+            return decline(redact_contact(question), Reason.personal_data)
         clean, _ = strip_injection(q)
+        harm = (harm_category(clean) or harm_category(q)) if patterns else None
+        if harm:
+            return decline(question, Reason(harm))
         if not clean:
-            return decline(question, "out_of_scope")
-        personal = is_personal(clean)
-        query = f"{normalise_question(context)} {clean}" if context else clean
+            return decline(question, Reason.out_of_scope)
+        scope = scope_category(clean) if patterns else None
+        if scope:
+            return decline(question, Reason(scope))
+        resolved = resolve_report(clean)
+        query = f"{normalise_question(context)} {resolved}" if context else resolved
         qvec = self.embedder.encode_one(query)
+        if screen in ("both", "exemplars"):
+            ivec = qvec if not context and resolved == clean else self.embedder.encode_one(clean)
+            verdict = self.intents.judge(ivec)
+            if verdict.reason is not None:
+                return decline(question, verdict.reason)
+        personal = is_personal(clean)
         hits = retrieve(self.index, query, qvec, top_k=self.settings.top_k, mode=mode)
         return compose(question, hits, self.index, qvec, self.docs, personal, self.settings.max_sentences, query)
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.policy import redact_contact
+
 log = logging.getLogger(__name__)
 
 SALT_FILE = "uid-salt"
@@ -110,7 +112,7 @@ class FeedbackStore:
         """Store a vote (+1/-1); returns True when it replaced an earlier vote by the same user on the same answer."""
         if vote not in (-1, 1):
             raise ValueError("vote must be +1 or -1")
-        stored_question = question if (self.store_questions and question) else None
+        stored_question = redact_contact(question) if (self.store_questions and question) else None
         row = (answer_id, self.hasher(user_id), vote, ",".join(doc_ids), int(declined), stored_question,
                datetime.now(UTC).isoformat(timespec="seconds"))
         with self._lock, self._connect() as db:

@@ -15,12 +15,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from bot.chunking import CHUNKER_VERSION, chunk_document, quick_answers
+from bot.intent import EXEMPLARS, exemplar_hash, load_exemplars
 from bot.knowledge import Document
 from bot.models import Passage, QuickAnswer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: per-sentence source ids, quick answers
+FORMAT_VERSION = 3  # 2: per-sentence source ids, quick answers; 3: intent exemplars
 FLAT_LIMIT = 50_000  # above this many passages, an HNSW graph replaces exact search
 
 _STOP = frozenset(
@@ -97,6 +98,8 @@ class Index:
     quick_question_owner: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # row -> quick index
     quick_sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # (A, d)
     quick_sentence_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    intent_labels: list[str] = field(default_factory=list)
+    intent_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     passage_row: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +121,7 @@ def expected_manifest(docs: list[Document], encoder: Encoder) -> dict[str, Any]:
         "model": encoder.name,
         "dimension": encoder.dimension,
         "chunker": CHUNKER_VERSION,
+        "intents": exemplar_hash(EXEMPLARS),
         "documents": {d.id: d.content_hash for d in sorted(docs, key=lambda d: d.id)},
     }
 
@@ -137,7 +141,7 @@ def staleness(index_dir: Path, docs: list[Document], encoder: Encoder) -> list[s
         return ["no index has been built yet"]
     want = expected_manifest(docs, encoder)
     reasons = []
-    for key in ("format", "model", "dimension", "chunker"):
+    for key in ("format", "model", "dimension", "chunker", "intents"):
         if saved.get(key) != want[key]:
             reasons.append(f"built with {key} {saved.get(key)!r}, now {want[key]!r}")
     old, new = saved.get("documents", {}), want["documents"]
@@ -199,8 +203,9 @@ def build_index(docs: list[Document], encoder: Encoder, index_dir: Path) -> Buil
     quick_sentences = [s for qa in quick for s in qa.sentences]
     quick_offsets = np.cumsum([0] + [len(qa.sentences) for qa in quick]).astype(np.int64)
 
+    intents = load_exemplars(EXEMPLARS)
     cache = _load_cache(index_dir, encoder.dimension)
-    every = texts + sentences + quick_questions + quick_sentences
+    every = texts + sentences + quick_questions + quick_sentences + [t for _, t in intents]
     keys = [text_key(t) for t in every]
     missing = sorted({k: t for k, t in zip(keys, every, strict=True) if k not in cache}.items())
     if missing:
@@ -213,8 +218,10 @@ def build_index(docs: list[Document], encoder: Encoder, index_dir: Path) -> Buil
         return np.ascontiguousarray(np.stack(rows) if rows else np.zeros((0, encoder.dimension)), dtype=np.float32)
 
     a, b, c = len(texts), len(texts) + len(sentences), len(texts) + len(sentences) + len(quick_questions)
+    d = c + len(quick_sentences)
     passage_vectors, sentence_vectors = matrix(0, a), matrix(a, b)
-    quick_question_vectors, quick_sentence_vectors = matrix(b, c), matrix(c, len(keys))
+    quick_question_vectors, quick_sentence_vectors = matrix(b, c), matrix(c, d)
+    intent_vectors = matrix(d, len(keys))
 
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = index_dir / ".building"
@@ -227,6 +234,8 @@ def build_index(docs: list[Document], encoder: Encoder, index_dir: Path) -> Buil
     np.save(tmp / "quick_question_owner.npy", quick_owner)
     np.save(tmp / "quick_sentence_vectors.npy", quick_sentence_vectors)
     np.save(tmp / "quick_sentence_offsets.npy", quick_offsets)
+    np.save(tmp / "intent_vectors.npy", intent_vectors)
+    (tmp / "intents.json").write_text(json.dumps([label for label, _ in intents]), encoding="utf-8")
     (tmp / "quick.json").write_text(
         json.dumps([[qa.id, qa.doc_id, list(qa.questions), list(qa.sentences), [list(x) for x in qa.sources]]
                     for qa in quick]),
@@ -304,6 +313,8 @@ def load_index(index_dir: Path) -> Index:
             quick_question_owner=np.load(index_dir / "quick_question_owner.npy"),
             quick_sentence_vectors=np.load(index_dir / "quick_sentence_vectors.npy"),
             quick_sentence_offsets=np.load(index_dir / "quick_sentence_offsets.npy"),
+            intent_labels=json.loads((index_dir / "intents.json").read_text(encoding="utf-8")),
+            intent_vectors=np.load(index_dir / "intent_vectors.npy"),
         )
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexProblem(f"the index in {index_dir} is unreadable ({exc}); run 'keyholder index build'") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.declines import Reason
 from bot.policy import neutralise_mentions
 
 
@@ -98,7 +99,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     notes: tuple[str, ...] = ()  # as-of dates and pointers to related cases
     caveat: str | None = None  # "not legal advice" when the asker describes their own situation
-    decline_reason: str | None = None  # "out_of_scope" | "harmful" | "empty" | "too_long"
+    decline_reason: Reason | None = None  # why it declined (bot/declines.py)
     related_cases: tuple[str, ...] = ()  # case document ids worth a /case
     sentences: tuple[AnswerSentence, ...] = ()
     lead: str = "extract"  # "quick" when the first sentence is a document's curated quick answer

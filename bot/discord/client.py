@@ -28,6 +28,7 @@ from bot.discord.ratelimit import FairGate, RateLimiter
 from bot.feedback import FeedbackStore
 from bot.health import Health, Metrics
 from bot.models import Answer
+from bot.policy import redact_contact
 from bot.service import AskService, NotReady
 from bot.settings import Settings
 
@@ -249,8 +250,10 @@ class KeyholderBot(commands.AutoShardedBot):
             answer = await self.service.ask(question, context)
             elapsed = time.perf_counter() - started
         self.metrics.question(answer.declined, elapsed)
-        if self.settings.log_questions:
-            log.info("question %r (context %r): declined=%s in %.0f ms", question, context, answer.declined, elapsed * 1000)
+        if self.settings.log_questions:  # operators opt in; contact details are removed even then
+            log.info("question %r (context %r): declined=%s reason=%s in %.0f ms", redact_contact(question),
+                     redact_contact(context) if context else None, answer.declined, answer.decline_reason,
+                     elapsed * 1000)
         else:
             log.debug("question answered: declined=%s reason=%s in %.0f ms", answer.declined, answer.decline_reason,
                       elapsed * 1000)

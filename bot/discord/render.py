@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.declines import Reason, rule
 from bot.knowledge import Document, Kind
 from bot.models import Answer, Citation, Hit, Source
-from bot.policy import neutralise_mentions
+from bot.policy import neutralise_mentions, strip_injection
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_LIMIT = 2000
@@ -154,10 +155,12 @@ def answer_messages(answer: Answer, *, echo_question: bool = True) -> list[list[
     Long answers are split over several embeds and messages; past MAX_ANSWER_MESSAGES the text is trimmed
     and ends with a link to the primary source. Every result passes Discord's embed limits.
     """
-    title = user_text(answer.question, TITLE_LIMIT) if echo_question and answer.question.strip() else None
+    # The title is the question being answered, without any instruction stripped from it; a decline's title
+    # comes from the registry, so a refused request (or the contact details in it) is never shown back.
+    shown = strip_injection(answer.question)[0]
+    title = user_text(shown, TITLE_LIMIT) if echo_question and shown.strip() else None
     if answer.declined:
-        title = "I can't answer that" if answer.decline_reason not in (None, "out_of_scope", "empty", "too_long") \
-            else (title or "Not something I can answer")
+        title = rule(answer.decline_reason or Reason.out_of_scope).title
     colour = DECLINE_COLOUR if answer.declined else COLOUR
     footer = footer_text(answer)
     source_fields = pack_fields("Sources", [citation_line(c) for c in answer.citations], max_fields=2)

@@ -24,6 +24,7 @@ EXIT_OK, EXIT_ERROR = 0, 1
 def build_bot(settings: Settings, service: AskService | None = None, metrics: Metrics | None = None,
               **options: Any) -> KeyholderBot:
     """Create the services and the bot that holds them."""
+    protect_question_text()
     hasher = UserHasher.from_settings(
         settings.uid_salt.get_secret_value() if settings.uid_salt else None, settings.data_dir)
     feedback = FeedbackStore(settings.data_dir, hasher, store_questions=settings.store_feedback_questions)
@@ -77,19 +78,20 @@ async def serve(bot: KeyholderBot, token: str, health_port: int | None = None, h
 _PAYLOAD_LOGGERS = ("discord.gateway", "discord.http", "discord.webhook.async_", "discord.state")
 
 
-def protect_question_text(settings: Settings) -> None:
-    """Unless KEYHOLDER_LOG_QUESTIONS is on, keep discord.py's payload-dumping loggers at INFO or above."""
-    if settings.log_questions:
-        return
+def protect_question_text() -> None:
+    """Keep discord.py's payload-dumping loggers at INFO or above, always.
+
+    Their DEBUG lines carry raw message text; KEYHOLDER_LOG_QUESTIONS turns on Keyholder's own question log
+    line instead, which has contact details removed.
+    """
     for name in _PAYLOAD_LOGGERS:
         logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < logging.INFO:
+        if logger.level < logging.INFO:  # NOTSET included: inheriting DEBUG from the root later must not enable it
             logger.setLevel(logging.INFO)
 
 
 def run_bot(settings: Settings) -> int:
     """`keyholder run`: connect at once, load the model and index in the background, answer until SIGTERM."""
-    protect_question_text(settings)
     token = settings.token()
     if not token:
         log.error("DISCORD_TOKEN is not set")
@@ -127,7 +129,6 @@ async def sync_now(settings: Settings, token: str) -> int:
 
 def sync_commands(settings: Settings) -> int:
     """`keyholder commands sync`: sync the slash commands now, whatever the stored hash says."""
-    protect_question_text(settings)
     token = settings.token()
     if not token:
         log.error("DISCORD_TOKEN is not set")

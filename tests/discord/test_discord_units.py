@@ -86,7 +86,8 @@ def test_declined_answers_do_not_echo_harmful_requests() -> None:
     answer = Answer(question="how do I hack my ex's phone", body="I can't help with that.", declined=True,
                     decline_reason="break_in")
     [[embed]] = render.answer_messages(answer)
-    assert embed.title == "I can't answer that"
+    assert embed.title == "I can't help with that"
+    assert "hack" not in (embed.title + (embed.description or ""))
 
 
 def test_case_card_and_lists_fit(discord_engine: Engine) -> None:
@@ -186,10 +187,10 @@ def test_errors_map_to_clear_messages() -> None:
     assert other.unexpected and f"reference `{ref}`" in other.text and "boom" not in other.text
 
 
-def test_discord_payload_logs_are_kept_above_debug_unless_questions_may_be_logged(tmp_path: Path) -> None:
+def test_discord_payload_logs_are_kept_above_debug_even_when_questions_may_be_logged(tmp_path: Path) -> None:
     import logging
 
-    from bot.discord.runner import protect_question_text
+    from bot.discord.runner import build_bot
     from bot.settings import Settings
 
     names = ("discord.gateway", "discord.http")
@@ -197,9 +198,8 @@ def test_discord_payload_logs_are_kept_above_debug_unless_questions_may_be_logge
     try:
         for n in names:
             logging.getLogger(n).setLevel(logging.DEBUG)
-        protect_question_text(Settings(data_dir=tmp_path, log_questions=True))
-        assert logging.getLogger("discord.http").level == logging.DEBUG
-        protect_question_text(Settings(data_dir=tmp_path))
+        # Raw payloads carry message text, contact details included; Keyholder's own question line is redacted.
+        build_bot(Settings(data_dir=tmp_path, log_questions=True))
         assert all(logging.getLogger(n).getEffectiveLevel() >= logging.INFO for n in names)
     finally:
         for n, level in saved.items():

@@ -9,10 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.declines import rule
 from bot.discord import errors, render, views
 from bot.discord.replies import NO_MENTIONS, defer
 from bot.models import Answer
-from bot.policy import MAX_QUESTION_CHARS, harm_category
+from bot.policy import MAX_QUESTION_CHARS, contact_data, harm_category
 
 if TYPE_CHECKING:
     from bot.discord.client import KeyholderBot
@@ -38,10 +39,15 @@ class Ask(commands.Cog):
                   question: app_commands.Range[str, 1, MAX_QUESTION_CHARS], private: bool = False) -> None:
         """Ask about encryption and government demands for user data; answers cite their sources."""
         self.bot.check_rate(interaction.user.id)
-        # Requests for harmful help are declined privately, so the refusal doesn't advertise the request.
-        ephemeral = private or harm_category(question) is not None
+        # Harmful and personal-data requests are declined privately, so the refusal doesn't advertise the request.
+        # The wording rules decide before the acknowledgement; the model's intent check may decide after it,
+        # and then the public "thinking…" placeholder is deleted and the decline sent privately instead.
+        ephemeral = private or harm_category(question) is not None or bool(contact_data(question))
         await defer(interaction, ephemeral)
         answer = await self.bot.answer_question(interaction.user.id, question)
+        if answer.declined and answer.decline_reason is not None and rule(answer.decline_reason).private:
+            await errors.send_private(interaction, embed=render.answer_messages(answer)[0][0])
+            return
         await self.send_answer(interaction, answer, ephemeral)
 
     async def send_answer(self, interaction: discord.Interaction[Any], answer: Answer, ephemeral: bool) -> None:
@@ -92,6 +98,11 @@ class Ask(commands.Cog):
                 return
             async with message.channel.typing():
                 answer = await self.bot.answer_question(message.author.id, question[:MAX_QUESTION_CHARS * 2], context)
+            if answer.declined and answer.decline_reason is not None and rule(answer.decline_reason).private:
+                # In a channel, a harmful or personal-data request gets the short decline only: no embed, no echo.
+                await message.reply(rule(answer.decline_reason).message, mention_author=False,
+                                    allowed_mentions=NO_MENTIONS)
+                return
             messages = render.answer_messages(answer)
             answer_id = self.bot.remember(answer)
             sent = await message.reply(embeds=messages[0], view=views.answer_view(self.bot, answer, answer_id),
