@@ -36,6 +36,7 @@ W_SAME_SOURCE = 0.04  # a support sentence whose source is already cited adds no
 W_QUICK_RANK = 0.01  # a quick answer from a lower-ranked document needs a closer question match
 QUICK_MIN = 0.70  # question-to-question cosine above which a document's curated answer leads
 QUICK_ANY_KIND = 0.95  # above this, a curated question matches even when its kind differs
+QUICK_KEEP_REPLY = 0.88  # a curated "Yes:"/"No:" survives only for a question this close to its own
 QUICK_POOL = 20  # curated questions considered, closest first
 W_QUICK_ANSWER = 0.3  # weight of the question's closeness to the curated answer itself
 W_QUICK_OVERLAP = 0.3  # share of the question's words that the curated answer contains
@@ -107,8 +108,10 @@ _AUX = re.compile(r"^(\W*(so|ok|okay|hey|hi|hello|yo|quick question|question)\b[
                   r"can|could|will|would|should|has|have|had|may|might|must|am|isn't|aren't|wasn't|doesn't|didn't|"
                   r"can't|won't)\b", re.I)
 _POLARITY = re.compile(r"\b(not|no|never|still|anymore|any\s+more|longer|again|yet|ever|un\w+|\w+n't)\b", re.I)
-# "Yes: ...", "No, not as a rule: ...", "Yes, ..." at the start of a curated answer.
-_YES_NO = re.compile(r"^(Yes|No)\b(?:,?\s[^:;.]{0,40})?:\s+|^(Yes|No),\s+")
+# A curated answer's opening reply to its own question: "Yes: ...", "No, not as a rule: ...", "Partly: ...",
+# "Not by default: ...", "Nothing changed: ...", "Yes, ..." (a few words before a colon, or Yes/No and a comma).
+_YES_NO = re.compile(r"^(?:(?:Yes|No)\b(?:[ ,]+[a-z]+){0,5}|(?!In\b|On\b|Since\b|As\b|Under\b)[A-Z][a-z]*(?:[ ,]+[a-z]+){0,2}):\s+"
+                     r"(?=[A-Za-z\"“])|^(Yes|No),\s+")
 
 
 def is_yes_no(question: str) -> bool:
@@ -138,12 +141,16 @@ def polarity(question: str) -> frozenset[str]:
     return frozenset(w.lower() for w in _POLARITY.findall(question) if w.lower() not in ("under", "until", "united"))
 
 
-def fit_yes_no(answer: str, curated: str, asked: str) -> str:
-    """A curated answer's leading Yes/No, kept only when the user asked the same yes/no question the same way round."""
+def fit_yes_no(answer: str, curated: str, asked: str, similarity: float = 1.0) -> str:
+    """A curated answer's opening reply ("Yes:", "Partly:"), kept only when the user asked that same question.
+
+    "Same" means nearly the same wording, both yes/no questions, the same way round (no "still" or "not" on
+    one side only) and neither offering alternatives; otherwise the fact that follows stands on its own.
+    """
     if not _YES_NO.match(answer):
         return answer
-    if (is_yes_no(asked) and is_yes_no(curated) and polarity(asked) == polarity(curated)
-            and not either_or(asked) and not either_or(curated)):
+    if (similarity >= QUICK_KEEP_REPLY and is_yes_no(asked) and is_yes_no(curated)
+            and polarity(asked) == polarity(curated) and not either_or(asked) and not either_or(curated)):
         return answer
     return strip_yes_no(answer)
 
@@ -201,7 +208,8 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "")
     q = int(index.quick_question_owner[best_row])
     qa = index.quick[q]
     rows = index.quick_slice(q)
-    texts = [fit_yes_no(t, best_q, asked) if i == 0 and asked else t for i, t in enumerate(qa.sentences)]
+    texts = [fit_yes_no(t, best_q, asked, float(sims[best_row])) if i == 0 and asked else t
+             for i, t in enumerate(qa.sentences)]
     cands = [Candidate(text, qa.doc_id, qa.sources[i], (0, -1, i), 10.0 - i, index.quick_sentence_vectors[rows.start + i])
              for i, text in enumerate(texts)]
     return best, cands
