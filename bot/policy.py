@@ -85,7 +85,7 @@ _HIDE = re.compile(
 _AUTHORITY = re.compile(
     r"\b(police|cops?|fbi|feds?|dea|irs|sec|auditors?|investigators?|investigation|warrants?|subpoena\w*|grand\s+jury|"
     r"court[\s-]+order(ed)?|raid|wiretap|gag\s+order|forensic\w*|trial|evidence|detectives?|prosecutors?|law\s+enforcement|"
-    r"government|national\s+security\s+letter|search|arrest|authorities|examiners?|cellebrite)\b",
+    r"government|national\s+security\s+letter|search|arrest|authorities|examiners?|cellebrite|alibi|bail|probation)\b",
     re.I)
 _CREATE = re.compile(
     r"\b(write|code|make|build|create|generate|develop|program|design|craft|give\s+me\s+(a|an|the|some|working)|"
@@ -138,7 +138,9 @@ _PLATE = re.compile(r"\b(?:licen[cs]e\s+)?plates?\b(?:\s+(?:number|no\.?|#))?[\s
 _SEEKS = re.compile(
     r"\bwhere\s+(does|do|did|is|can\s+i\s+find)\b.{0,60}\b(live|lives|living|reside|stay|staying|house|home)\b"
     r"|\b(find|tell\s+me|show\s+me)\s+where\b.{0,40}\b(lives?|living|stays?)\b|\bwhich\s+(house|home|building|street|apartment)\b"
+    r"|\bwhere\b.{0,60}\b(lives|is\s+living|resides|stays|moved\s+to)\b"
     r"|\b(e-?mail(\s+address)?|phone|address)\s+and\s+(phone|number|address|e-?mail)\b"
+    r"|\b(find|get|give|tell|send|look\s+up)\b.{0,20}\b(e-?mail(\s+address)?|phone\s+number|number|address)\s+(of|for)\s+(the|this|that|a|my)\b"
     r"|\b(home|house|current|street|mailing)\s+address(es)?\b|\baddress(es)?\s+of\b"
     r"|\b(personal|private|home)\s+(e-?mail|phone|cell|number|contact|info|information|details)\b"
     r"|\b(\w+'s|his|her|their)\s+((personal|private|home|cell|mobile|work)\s+)?((phone|cell|mobile)\s+)?"
@@ -196,7 +198,7 @@ def redact_contact(text: str) -> str:
 
 _OFF_TOPIC = re.compile(
     r"\b(write|compose|make\s+up|make|give|tell|draw|create|generate)\b.{0,30}\b(poem|limerick|haiku|joke|jokes|song|rap|lyrics|"
-    r"story|stories|riddle|essay|cover\s+letter|quote|ascii|sonnet|fanfic|screenplay)\b"
+    r"story|stories|riddle|essay|cover\s+letter|quote|ascii|sonnet|fanfic|screenplay|shanty|ballad|verse|jingle|ode|chant)\b"
     r"|\b(recipes?|bake|baking|calories)\b|\bhow\s+(do\s+i\s+|to\s+)cook\b|\b(stocks?|shares|crypto\s*coin|bitcoin|ethereum|dogecoin)\b.{0,30}\b(buy|sell|"
     r"worth|price|invest|week|next\s+year)\b|\b(buy|sell)\b.{0,20}\b(stocks?|shares|crypto|bitcoin)\b"
     r"|\b(homework|calculus|derivatives?|algebra|equation|solve\s+\d)|\bwhat\s+is\s+\d+\s*(times|plus|minus|x|\*)\s*\d+"
@@ -215,7 +217,9 @@ _OUT_OF_SCOPE = re.compile(
     r"|\b(best|which|what)\b.{0,15}\b(vpn|password\s+manager|antivirus)\b|\b(speed\s+up|faster)\b.{0,20}\b(computer|wifi|phone)\b"
     r"|\b(turn\s+on|set\s+up|enable)\s+two[\s-]factor\b|\bdelete\s+my\b.{0,20}\baccount\b"
     r"|\bmy\s+(employer|boss|company|school|parents?|landlord|work(place)?)\b.{0,40}\b(read|see|monitor|track|watch|fire|"
-    r"install|look\s+at|allowed)\b|\b(can|could|does|is)\s+(my\s+)?(employer|boss|school|parents?|landlord)\b",
+    r"install|look\s+at|allowed)\b|\b(can|could|does|is)\s+(my\s+)?(employer|boss|school|parents?|landlord)\b"
+    r"|\b(legal|illegal|allowed|ok|okay)\b.{0,30}\b(read|check|monitor|track|see)\b.{0,20}\bmy\s+(\d+[\s-]*year[\s-]*old|kid|child|"
+    r"children|son|daughter|teen\w*)",
     re.I | re.S,
 )
 
