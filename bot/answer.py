@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -71,6 +72,12 @@ _DANGLING = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
+def word_set(text: str) -> frozenset[str]:
+    """The BM25 tokens of a knowledge-base sentence, computed once per sentence (the texts are fixed)."""
+    return frozenset(tokenize(text))
+
+
 def dangling(sentence: str) -> bool:
     """Whether a sentence's meaning depends on one before it (an opening pronoun or connective)."""
     return bool(_DANGLING.match(sentence))
@@ -91,7 +98,7 @@ def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[st
             words = sentence.split()
             if len(words) < 6 or words[0] == "See":  # fragments and bare cross-references say nothing alone
                 continue
-            toks = set(tokenize(sentence))
+            toks = word_set(sentence)
             overlap = len(qtokens & toks) / max(1, len(qtokens))
             top_doc = hit.passage.doc_id == hits[0].passage.doc_id
             score = (float(sim) + W_KIND * wants(kind, sentence) + W_PREVIOUS * prev + W_OVERLAP * overlap
@@ -197,7 +204,7 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "")
         # The curated question's closeness, plus how well its answer speaks to what was asked (a yes/no question
         # "was it passed in 1789?" is best answered by the entry whose answer says 1789).
         answer_sim = float(index.quick_sentence_vectors[index.quick_slice(owner).start] @ qvec)
-        answer_tokens = set(tokenize(" ".join(qa.sentences)))
+        answer_tokens = word_set(" ".join(qa.sentences))
         overlap = len(asked_tokens & answer_tokens) / max(1, len(asked_tokens))
         score = (float(sims[row]) + W_QUICK_ANSWER * answer_sim + W_QUICK_OVERLAP * overlap
                  - W_QUICK_RANK * ranks[qa.doc_id])
@@ -264,7 +271,7 @@ def same_fact(a: Candidate, b: Candidate) -> bool:
     """Two sentences that say the same thing: close in meaning, or sharing most of their words."""
     if float(a.vec @ b.vec) > NEAR_DUPLICATE:
         return True
-    wa, wb = set(tokenize(a.text)), set(tokenize(b.text))
+    wa, wb = word_set(a.text), word_set(b.text)
     shared = len(wa & wb)
     # Most words in common, or one sentence's content words nearly all inside the other's.
     return shared / max(1, len(wa | wb)) > SAME_WORDS or shared / max(1, min(len(wa), len(wb))) > SAME_CONTAINED
@@ -290,11 +297,11 @@ def select_sentences(cands: list[Candidate], limit: int, lead: list[Candidate] |
     while pool and len(chosen) < limit:
         # Greedy with a bonus for covering words of the question that the chosen sentences do not yet cover,
         # so a two-part question gets both parts.
-        covered = {t for c in chosen for t in tokenize(c.text)}
+        covered = set().union(*(word_set(c.text) for c in chosen))
         missing = qtokens - covered
 
         def gain(c: Candidate, missing: set[str] = missing) -> float:
-            return c.score + W_NOVEL * (len(missing & set(tokenize(c.text))) / max(1, len(qtokens or ())))
+            return c.score + W_NOVEL * (len(missing & word_set(c.text)) / max(1, len(qtokens or ())))
 
         cand = max(pool, key=gain)
         pool.remove(cand)

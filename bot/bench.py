@@ -91,9 +91,13 @@ def index_builds(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         shutil.copytree(settings.knowledge_dir, kb)
         docs = load_knowledge(kb)
         full = build_index(docs, embedder, Path(tmp) / "index")
-        victim = next(p for p in sorted(kb.glob("*.md")) if p.name != "README.md")
-        victim.write_text(victim.read_text(encoding="utf-8") + "\n\nA sentence added for the benchmark.\n",
-                          encoding="utf-8")
+        victim_doc = next(d for d in docs if Path(d.path).name != "README.md")
+        victim = kb / Path(victim_doc.path).name
+        # One sourced sentence in a section of its own, before the curated Quick answers (which must stay last).
+        added = f"## Benchmark\n\nA sentence added for the benchmark.[^{victim_doc.meta.sources[0].id}]\n\n"
+        text = victim.read_text(encoding="utf-8")
+        cut = text.find("## Quick answers")
+        victim.write_text(text[:cut] + added + text[cut:] if cut >= 0 else text + "\n\n" + added, encoding="utf-8")
         inc = build_index(load_knowledge(kb), embedder, Path(tmp) / "index")
     return {"full_s": round(full.seconds, 2), "full_embedded": full.embedded,
             "incremental_s": round(inc.seconds, 2), "incremental_embedded": inc.embedded,

@@ -61,7 +61,13 @@ class IntentModel:
         if not len(self.vectors):
             return {}
         sims = self.vectors @ qvec
-        return {label: float(np.sort(sims[rows])[-TOP:].mean()) for label, rows in self._rows.items() if len(rows)}
+        out = {}
+        for label, rows in self._rows.items():
+            if len(rows):
+                part = sims[rows]
+                top = np.partition(part, -TOP)[-TOP:] if len(part) > TOP else part
+                out[label] = float(top.mean())
+        return out
 
     def judge(self, qvec: np.ndarray) -> Verdict:
         """Decline for the best-scoring type that clears its threshold and beats `allowed` by the margin."""

@@ -62,7 +62,7 @@ _REQUEST = re.compile(
 _PERSON = (r"(my|his|her|their|our|a|an|the|some|this|that)\s+(\w+\s+)?(ex|ex-?\w+|wife|husband|spouse|partner|girl\s?friend|boy\s?friend|"
            r"gf|bf|boss|co-?worker|colleague|neighbou?r|room\s?mate|flat\s?mate|sister|brother|friend|daughter|son|teen\w*|kid|"
            r"mom|dad|mother|father|uncle|aunt|landlord|tenant|employee|target|journalist|celebrity|politician|victim|stranger)s?('?s)?")
-_TARGET = re.compile(
+_WHOSE = re.compile(
     rf"\b({_PERSON}|some\s?one('?s)?|some\s?body('?s)?|someones|anyone('?s)?|another\s+person('?s)?|other\s+people('?s)?|"
     r"(his|her|their)\s+(phone|iphone|android|mac|laptop|computer|account|e-?mail|gmail|messages|texts|icloud|chats|dms|password\w*)|"
     r"someone\s+else('?s)?|a\s+stranger('?s)?|not\s+mine|isn'?t\s+mine|that'?s\s+not\s+mine|don'?t\s+own|"
@@ -107,7 +107,7 @@ def structural_harm(question: str) -> str | None:
     asks = bool(_REQUEST.search(question))
     if asks and _HIDE.search(question) and _AUTHORITY.search(question):
         return "evasion"
-    if asks and _ACCESS.search(question) and _TARGET.search(question):
+    if asks and _ACCESS.search(question) and _WHOSE.search(question):
         return "break_in"
     return None
 
