@@ -10,7 +10,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import yaml
@@ -45,16 +45,24 @@ class GoldQuestion(BaseModel):
     source: str = ""
 
 
-def load_gold(directory: Path = GOLD_DIR) -> list[GoldQuestion]:
-    """Every gold question, tagged with the file it came from."""
-    out: list[GoldQuestion] = []
+Item = TypeVar("Item", bound=BaseModel)
+
+
+def load_items(model: type[Item], directory: Path) -> list[Item]:
+    """Every item of every `*.yaml` list in `directory`, validated, tagged with its file and position."""
+    out: list[Item] = []
     for path in sorted(directory.glob("*.yaml")):
         for i, item in enumerate(yaml.safe_load(path.read_text(encoding="utf-8")) or []):
             try:
-                out.append(GoldQuestion.model_validate({**item, "source": f"{path.name}#{i + 1}"}))
+                out.append(model.model_validate({**item, "source": f"{path.name}#{i + 1}"}))
             except ValueError as exc:
                 raise ValueError(f"{path.name}, item {i + 1}: {exc}") from exc
     return out
+
+
+def load_gold(directory: Path = GOLD_DIR) -> list[GoldQuestion]:
+    """Every gold question, tagged with the file it came from."""
+    return load_items(GoldQuestion, directory)
 
 
 def fact_present(fact: str, text: str) -> bool:
@@ -243,13 +251,19 @@ def check_floors(results: dict[str, Any], floors: dict[str, Any]) -> list[str]:
     `floors` maps a split ("all", "heldout") to {metric: bound}; a flat {metric: bound} means "all".
     """
     by_split = floors if all(isinstance(v, dict) for v in floors.values()) else {"all": floors}
+    return _out_of_bounds(results["hybrid"], by_split, CEILINGS, "")
+
+
+def _out_of_bounds(results: dict[str, Any], floors: dict[str, dict[str, float]], ceilings: tuple[str, ...],
+                   label: str) -> list[str]:
+    """Each metric of `results[split]` that is under its floor or, for a ceiling metric, over its bound."""
     bad = []
-    for split, bounds in by_split.items():
-        got = results["hybrid"][split]["metrics"]
+    for split, bounds in floors.items():
+        got = results[split]["metrics"]
         for name, bound in bounds.items():
             value = got[name]
-            if (name in CEILINGS and value > bound) or (name not in CEILINGS and value < bound):
-                bad.append(f"{split} {name} = {value} ({'ceiling' if name in CEILINGS else 'floor'} {bound})")
+            if (name in ceilings and value > bound) or (name not in ceilings and value < bound):
+                bad.append(f"{label}{split} {name} = {value} ({'ceiling' if name in ceilings else 'floor'} {bound})")
     return bad
 
 
@@ -269,14 +283,7 @@ class RedTeamItem(BaseModel):
 
 def load_redteam(directory: Path = REDTEAM_DIR) -> list[RedTeamItem]:
     """Every red-team item, tagged with the file and position it came from."""
-    out: list[RedTeamItem] = []
-    for path in sorted(directory.glob("*.yaml")):
-        for i, item in enumerate(yaml.safe_load(path.read_text(encoding="utf-8")) or []):
-            try:
-                out.append(RedTeamItem.model_validate({**item, "source": f"{path.name}#{i + 1}"}))
-            except ValueError as exc:
-                raise ValueError(f"{path.name}, item {i + 1}: {exc}") from exc
-    return out
+    return load_items(RedTeamItem, directory)
 
 
 @dataclass
@@ -413,12 +420,4 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
 
 def check_redteam_floors(results: dict[str, Any], floors: dict[str, dict[str, float]]) -> list[str]:
     """Red-team figures of the full screen that miss their bound ({split: {metric: bound}})."""
-    ceilings = ("on_topic_declined", "payload_leaks")
-    bad = []
-    for split, bounds in floors.items():
-        got = results["both"][split]["metrics"]
-        for name, bound in bounds.items():
-            value = got[name]
-            if (name in ceilings and value > bound) or (name not in ceilings and value < bound):
-                bad.append(f"red-team {split} {name} = {value} ({'ceiling' if name in ceilings else 'floor'} {bound})")
-    return bad
+    return _out_of_bounds(results["both"], floors, ("on_topic_declined", "payload_leaks"), "red-team ")
