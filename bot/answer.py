@@ -131,18 +131,6 @@ def either_or(question: str) -> bool:
     return bool(re.search(r"\bor\b", question, re.I))
 
 
-_WH = re.compile(r"\b(why|how|what|which|who|whom|whose|when|where)\b", re.I)
-
-
-def question_form(question: str) -> str:
-    """'yes_no', or the question word it turns on ('why', 'how', 'what' ...; 'which'/'who' count as 'what')."""
-    if is_yes_no(question):
-        return "yes_no"
-    m = _WH.search(question)
-    word = m.group(1).lower() if m else "what"
-    return {"which": "what", "who": "what", "whom": "what", "whose": "what"}.get(word, word)
-
-
 def polarity(question: str) -> frozenset[str]:
     """The words that flip what a yes or a no means ("still", "not", "again", "unavailable")."""
     return frozenset(w.lower() for w in _POLARITY.findall(question) if w.lower() not in ("under", "until", "united"))
