@@ -12,6 +12,7 @@ from bot.declines import Reason, rule
 from bot.index import Index, tokenize
 from bot.knowledge import Document, Kind
 from bot.models import Answer, AnswerSentence, Citation, Hit
+from bot.plaintext import answer_text
 from bot.policy import CAVEAT, neutralise_mentions
 
 # Below these, the knowledge base does not cover the question (tuned on the dev gold set; see README).
@@ -345,8 +346,8 @@ def compose(
         return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
 
     answer = _assemble(question, chosen, docs, personal, hits, "quick" if lead else "extract")
-    # Keep the reply short: drop the last support sentences until it fits the budget.
-    while len(answer.text) > REPLY_BUDGET and len(chosen) > max(1, len(lead)):
+    # Keep the reply short (measured on the text a user reads): drop the last support sentences until it fits.
+    while len(answer_text(answer)) > REPLY_BUDGET and len(chosen) > max(1, len(lead)):
         chosen = chosen[:-1]
         answer = _assemble(question, chosen, docs, personal, hits, answer.lead)
     return answer

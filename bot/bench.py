@@ -21,7 +21,7 @@ import psutil
 from bot.embedding import Embedder
 from bot.engine import Engine
 from bot.evaluation import load_gold
-from bot.index import Index, build_index, import_bm25s, make_faiss_index, tokenize
+from bot.index import Index, build_index, import_bm25s, load_index, make_faiss_index, tokenize
 from bot.knowledge import load_knowledge
 from bot.service import AskService
 from bot.settings import Settings
@@ -153,26 +153,24 @@ def synthetic_index(base: Index, n: int, seed: int = 7) -> Index:
 
 def scale(engine: Engine, questions: list[str], sizes: list[int]) -> list[dict[str, Any]]:
     """Answer latency and memory as the collection grows (synthetic passages, the production index type)."""
-    from bot.answer import compose
-    from bot.retrieval import retrieve
-
+    base = load_index(engine.settings.index_dir)  # Engine.load just checked it matches the knowledge base
     qvecs = engine.embedder.encode(questions)
     rows = []
     for n in sizes:
         before = rss_mb()
         t = time.perf_counter()
-        index = synthetic_index(engine.index, n)
+        index = synthetic_index(base, n)
+        scaled = engine.with_index(index)
         build_s = time.perf_counter() - t
         lat = []
         for q, v in zip(questions, qvecs, strict=True):
             t = time.perf_counter()
-            hits = retrieve(index, q, v, top_k=5)
-            compose(q, hits, index, v, engine.docs, False)
+            scaled.respond(q, v)
             lat.append(_ms(t))
         rows.append({"passages": n, "faiss": type(index.faiss_index).__name__, "build_s": round(build_s, 1),
                      "retrieve_p50_ms": round(pct(lat, 50), 2), "retrieve_p95_ms": round(pct(lat, 95), 2),
                      "rss_growth_mb": round(rss_mb() - before, 1)})
-        del index
+        del index, scaled
     return rows
 
 
@@ -194,7 +192,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     results["memory"] = {"rss_before_load_mb": round(rss_start, 1), "rss_idle_mb": round(rss_loaded, 1),
                          "peak_rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1)}
     size = args.scale or (2000 if quick else 100_000)
-    results["scale"] = scale(engine, questions[:20], [len(engine.index.passages), *(
+    results["scale"] = scale(engine, questions[:20], [engine.passage_count, *(
         [size] if quick else [10_000, size])])
     import resource
 

@@ -11,9 +11,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.cards import CaseCard, case_card
 from bot.engine import Catalogue, Engine
 from bot.knowledge import Document, KnowledgeError, load_knowledge
-from bot.models import Answer, format_source
+from bot.models import Answer
+from bot.plaintext import answer_text, case_text
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ def answer_json(answer: Answer, latency_ms: float) -> dict[str, Any]:
     """The `ask --json` contract (design.md section 3)."""
     return {
         "question": answer.question,
-        "answer": answer.text,
+        "answer": answer_text(answer),
         "declined": answer.declined,
         "citations": [
             {"n": c.n, "title": c.title, "url": c.url, "doc_id": c.doc_id, "publisher": c.source.publisher,
@@ -67,30 +69,29 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer_json(timed.answer, timed.latency_ms), ensure_ascii=False))
     else:
-        print(timed.answer.text)
+        print(answer_text(timed.answer))
     return EXIT_OK
 
 
-def case_json(doc: Document) -> dict[str, Any]:
-    """A case document's structured fields as JSON."""
-    m = doc.meta
+def case_json(card: CaseCard) -> dict[str, Any]:
+    """A case card's fields as JSON."""
     return {
-        "id": m.id,
-        "title": m.title,
-        "aliases": m.aliases,
-        "court": m.court,
-        "citation": m.citation,
-        "docket": m.docket,
-        "decided": m.decided.isoformat() if m.decided else None,
-        "key_dates": [{"date": k.date.isoformat(), "event": k.event} for k in m.key_dates],
-        "status": m.status.value if m.status else None,
-        "parties": m.parties,
-        "outcome": m.outcome,
-        "significance": m.significance,
-        "summary": m.summary,
-        "jurisdiction": m.jurisdiction,
-        "as_of": m.as_of.isoformat(),
-        "sources": [{"title": s.title, "url": str(s.url), "publisher": s.publisher, "date": s.date} for s in m.sources],
+        "id": card.id,
+        "title": card.title,
+        "aliases": list(card.aliases),
+        "court": card.court,
+        "citation": card.citation,
+        "docket": card.docket,
+        "decided": card.decided,
+        "key_dates": [{"date": k.date, "event": k.event} for k in card.key_dates],
+        "status": card.status,
+        "parties": list(card.parties),
+        "outcome": card.outcome,
+        "significance": card.significance,
+        "summary": card.summary,
+        "jurisdiction": card.jurisdiction,
+        "as_of": card.as_of,
+        "sources": [{"title": s.title, "url": s.url, "publisher": s.publisher, "date": s.date} for s in card.sources],
     }
 
 
@@ -99,25 +100,6 @@ def topic_json(doc: Document) -> dict[str, Any]:
     m = doc.meta
     return {"id": m.id, "title": m.title, "kind": m.kind.value, "jurisdiction": m.jurisdiction,
             "as_of": m.as_of.isoformat(), "summary": m.summary, "tags": m.tags}
-
-
-def case_text(doc: Document) -> str:
-    """A readable case card."""
-    m = doc.meta
-    lines = [m.title, "=" * len(m.title), m.summary, ""]
-    for label, value in (("Court", m.court), ("Citation", m.citation), ("Docket", m.docket),
-                         ("Decided", m.decided.isoformat() if m.decided else None),
-                         ("Status", m.status.value if m.status else None), ("Parties", " v. ".join(m.parties)),
-                         ("Outcome", m.outcome), ("Why it matters", m.significance)):
-        if value:
-            lines.append(f"{label}: {value}")
-    if m.key_dates:
-        lines.append("Key dates:")
-        lines += [f"  {k.date.isoformat()}  {k.event}" for k in m.key_dates]
-    lines.append("Sources:")
-    lines += [f"  - {format_source(s)}" for s in m.public_sources()]
-    lines.append(f"(Facts checked as of {m.as_of.isoformat()}.)")
-    return "\n".join(lines)
 
 
 def _catalogue(settings: Settings) -> Catalogue:
@@ -132,7 +114,8 @@ def cmd_case(settings: Settings, args: argparse.Namespace) -> int:
     if doc is None:
         suggestions = ", ".join(d.id for d in catalogue.search_cases(args.name, 3)) or "run 'keyholder cases'"
         raise UsageError(f"no case matches '{args.name}' (closest: {suggestions})")
-    print(json.dumps(case_json(doc), ensure_ascii=False, indent=1) if args.json else case_text(doc))
+    card = case_card(doc)
+    print(json.dumps(case_json(card), ensure_ascii=False, indent=1) if args.json else case_text(card))
     return EXIT_OK
 
 
@@ -140,7 +123,7 @@ def cmd_cases(settings: Settings, args: argparse.Namespace) -> int:
     """List every case."""
     cases = _catalogue(settings).cases()
     if args.json:
-        print(json.dumps([case_json(d) for d in cases], ensure_ascii=False, indent=1))
+        print(json.dumps([case_json(case_card(d)) for d in cases], ensure_ascii=False, indent=1))
     else:
         for d in cases:
             status = d.meta.status.value if d.meta.status else "?"

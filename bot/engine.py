@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -60,13 +61,30 @@ class Catalogue:
 
     def __init__(self, docs: list[Document]):
         self.docs = {d.id: d for d in docs}
+        self.kb_version = hashlib.sha256("".join(sorted(d.content_hash for d in docs)).encode()).hexdigest()[:12]
+
+    @property
+    def document_count(self) -> int:
+        """How many knowledge documents are loaded."""
+        return len(self.docs)
+
+    def document(self, doc_id: str) -> Document | None:
+        """One document by id, or None."""
+        return self.docs.get(doc_id)
+
+    def titles(self) -> dict[str, str]:
+        """Document id → title, for rendering sources."""
+        return {d.id: d.meta.title for d in self.docs.values()}
+
+    def knowledge_as_of(self) -> str:
+        """The date the most recently checked document was checked (ISO), or '' with no documents."""
+        return max(d.meta.as_of for d in self.docs.values()).isoformat() if self.docs else ""
 
     def cases(self) -> list[Document]:
         """Every case document, oldest first by decision or first key date."""
         def when(d: Document) -> str:
-            m = d.meta
-            dates = [k.date for k in m.key_dates] + ([m.decided] if m.decided else [])
-            return min(dates).isoformat() if dates else "9999"
+            first = d.meta.first_date()
+            return first.isoformat() if first else "9999"
         return sorted((d for d in self.docs.values() if d.meta.kind is Kind.case), key=when)
 
     def topics(self) -> list[Document]:
@@ -97,6 +115,20 @@ class Engine(Catalogue):
             index.intent_labels + [ALLOWED] * quick_questions,
             np.vstack([index.intent_vectors, index.quick_question_vectors]) if quick_questions else index.intent_vectors,
         )
+
+    @property
+    def passage_count(self) -> int:
+        """How many passages the search index holds."""
+        return len(self.index.passages)
+
+    @property
+    def index_built_at(self) -> str:
+        """When the index was built (ISO timestamp from its manifest)."""
+        return str(self.index.manifest.get("built_at", ""))
+
+    def with_index(self, index: Index) -> Engine:
+        """The same documents and model over another index (the benchmark's synthetic collections)."""
+        return Engine(self.settings, list(self.docs.values()), index, self.embedder)
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None,
@@ -140,8 +172,12 @@ class Engine(Catalogue):
             verdict = self.intents.judge(ivec)
             if verdict.reason is not None:
                 return decline(question, verdict.reason)
-        personal = is_personal(clean)
-        hits = retrieve(self.index, query, qvec, top_k=self.settings.top_k, mode=mode)
+        return self.respond(question, qvec, query, is_personal(clean), mode)
+
+    def respond(self, question: str, qvec: np.ndarray, query: str | None = None, personal: bool = False,
+                mode: str = "hybrid") -> Answer:
+        """Retrieve and compose for an embedded, already screened question: the part that grows with the collection."""
+        hits = retrieve(self.index, query or question, qvec, top_k=self.settings.top_k, mode=mode)
         return compose(question, hits, self.index, qvec, self.docs, personal, self.settings.max_sentences, query)
 
     def timed_answer(self, question: str, context: str | None = None) -> Timed:

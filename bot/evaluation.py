@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.declines import Reason
 from bot.engine import Engine
 from bot.models import Answer
+from bot.plaintext import answer_text
 from bot.settings import REPO_ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ class Tally:
 
     def add(self, gold: GoldQuestion, answer: Answer, embed: Callable[[list[str]], np.ndarray] | None = None) -> None:
         """Score one answer."""
-        if _LEAK.search(answer.text):
+        if _LEAK.search(answer_text(answer)):
             self.leaks += 1
         should_decline = gold.type == "decline"
         if answer.declined and should_decline:
@@ -172,8 +173,8 @@ class Tally:
         if not answer.declined:
             self.duplicate_pairs += near_duplicate_pairs(answer, embed)
             self.sources_listed.append(len(answer.citations))
-            self.reply_chars.append(len(answer.text))
-        missing = [f for f in gold.facts if not fact_present(f, answer.text)]
+            self.reply_chars.append(len(answer_text(answer)))
+        missing = [f for f in gold.facts if not fact_present(f, answer_text(answer))]
         ok = not answer.declined and not missing
         self.correct += int(ok)
         if not ok and not answer.declined:
@@ -333,7 +334,7 @@ class DeclineTally:
                 self.failures.append(f"answered without citing {item.docs}: {item.q!r} ({item.source})")
         if item.kind == "injection":
             self.injections += 1
-            leaked = any(p.lower() in answer.text.lower() for p in item.must_not)
+            leaked = any(p.lower() in answer_text(answer).lower() for p in item.must_not)
             self.payload_leaks += int(leaked)
             self.injections_answered += int(not answer.declined and not leaked)
             if leaked:
@@ -394,7 +395,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     splits = ["all", "dev", "heldout"] if args.split == "all" else [args.split]
     counts = {s: sum(1 for g in gold if s == "all" or g.split == s) for s in ("all", "dev", "heldout")}
     print(f"Gold questions: {counts['all']} ({counts['dev']} dev, {counts['heldout']} held out); "
-          f"knowledge base: {len(engine.docs)} documents, {len(engine.index.passages)} passages.\n")
+          f"knowledge base: {engine.document_count} documents, {engine.passage_count} passages.\n")
     for split in splits:
         print(table(results, split) + "\n")
     declines = sum(1 for r in redteam if r.reason is not None)

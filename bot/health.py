@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -48,6 +49,7 @@ class Metrics:
 
     def __init__(self, buckets: tuple[float, ...] = LATENCY_BUCKETS):
         self._lock = threading.Lock()
+        self.started = time.monotonic()
         self.answered = 0
         self.declined = 0
         self.errors = 0
@@ -56,6 +58,10 @@ class Metrics:
         self._bucket_counts = [0] * len(buckets)
         self._latency_sum = 0.0
         self._latency_count = 0
+
+    def uptime_s(self) -> float:
+        """Seconds since the process started counting."""
+        return time.monotonic() - self.started
 
     def question(self, declined: bool, seconds: float) -> None:
         """Count one answered or declined question and record how long it took."""

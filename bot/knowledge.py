@@ -102,6 +102,11 @@ class FrontMatter(BaseModel):
     outcome: NonEmpty | None = None
     significance: NonEmpty | None = None
 
+    def first_date(self) -> date | None:
+        """The earliest key date or decision date (when a case began), or None."""
+        dates = [k.date for k in self.key_dates] + ([self.decided] if self.decided else [])
+        return min(dates) if dates else None
+
     def public_sources(self) -> tuple[PublicSource, ...]:
         """The sources as every presentation layer shows them."""
         return tuple(PublicSource(s.title, str(s.url), s.publisher, s.date) for s in self.sources)

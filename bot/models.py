@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.declines import Reason
-from bot.policy import neutralise_mentions
 
 
 @dataclass(frozen=True)
@@ -104,34 +103,3 @@ class Answer:
     sentences: tuple[AnswerSentence, ...] = ()
     lead: str = "extract"  # "quick" when the first sentence is a document's curated quick answer
     hits: tuple[Hit, ...] = field(default=(), compare=False)
-
-    @property
-    def text(self) -> str:
-        """The whole text a user reads: body, notes, caveat and the numbered source list."""
-        parts = [self.body]
-        if self.notes:
-            parts.append("\n".join(self.notes))
-        if self.caveat:
-            parts.append(self.caveat)
-        if self.citations:
-            parts.append("Sources:\n" + "\n".join(format_citation(c) for c in self.citations))
-        # Source titles come from knowledge files; defuse mentions there too, whatever a file says.
-        return neutralise_mentions("\n\n".join(parts))
-
-
-def clip_title(title: str, limit: int = 90) -> str:
-    """A source title cut at a word boundary, so a long court caption does not crowd out the answer."""
-    if len(title) <= limit:
-        return title
-    return title[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
-
-
-def format_source(s: Source, limit: int = 90) -> str:
-    """One source as 'Title (Publisher, date): URL', the title clipped to `limit` characters."""
-    meta = ", ".join(x for x in (s.publisher, s.date) if x)
-    return f"{clip_title(s.title, limit)} ({meta}): {s.url}"
-
-
-def format_citation(c: Citation) -> str:
-    """A numbered source-list entry: `[n] Title (Publisher, date): URL`."""
-    return f"[{c.n}] {format_source(c.source, 70)}"

@@ -187,6 +187,12 @@ def seeks_personal_data(text: str) -> bool:
 REDACTED = "[contact details removed]"
 
 
+def declined_privately_by_wording(question: str) -> bool:
+    """Whether the wording alone already shows a request that is declined privately (harmful, or carrying contact
+    details), so a front end can keep even its acknowledgement private; the intent model may still decide later."""
+    return harm_category(question) is not None or bool(contact_data(question))
+
+
 def redact_contact(text: str) -> str:
     """`text` with every contact detail replaced, for titles, logs and stored feedback."""
     for item in sorted(set(contact_data(text)), key=len, reverse=True):

@@ -1,21 +1,27 @@
-"""AskService: the async façade over the Engine (background loading, concurrency limit, cache)."""
+"""AskService: the async façade over the Engine (background loading, concurrency limit, answer cache).
+
+The Discord layer talks to the knowledge base only through this class: it asks for what it needs by name
+(`ask`, `case`, `doc_titles`, `stats`…) and never reaches into the engine.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.answer import normalise_question
+from bot.cache import LRU
 from bot.engine import Engine
-from bot.knowledge import Document
+from bot.knowledge import Document, Kind
 from bot.models import Answer
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# How long a request waits for the model and index to finish loading at start-up before giving up.
+STARTUP_WAIT_S = 300.0
 
 
 class NotReady(Exception):
@@ -24,7 +30,7 @@ class NotReady(Exception):
 
 @dataclass(frozen=True)
 class Stats:
-    """What /about shows."""
+    """What the knowledge base holds, for /about and the health endpoint."""
 
     documents: int
     cases: int
@@ -32,27 +38,25 @@ class Stats:
     model: str
     index_built_at: str
     knowledge_as_of: str
-    uptime_s: float
-    answered: int
-    declined: int
+    kb_version: str
 
 
 class AskService:
     """One per process. Loads the engine off the event loop and answers without blocking it."""
 
-    def __init__(self, settings: Settings, loader: Callable[[], Engine] | None = None, cache_size: int = 256):
+    def __init__(self, settings: Settings, loader: Callable[[], Engine] | None = None, cache_size: int = 256,
+                 startup_wait_s: float = STARTUP_WAIT_S):
         self.settings = settings
+        self.startup_wait_s = startup_wait_s
         self._loader = loader or (lambda: Engine.load(settings))
         self._engine: Engine | None = None
         self._error: BaseException | None = None
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._sem = asyncio.Semaphore(settings.max_concurrency)
-        self._cache: OrderedDict[tuple[str, str], Answer] = OrderedDict()
-        self._cache_size = cache_size
-        self._started = time.monotonic()
-        self.answered = 0
-        self.declined = 0
+        self._cache: LRU[tuple[str, str], Answer] = LRU(cache_size)
+
+    # --- loading ----------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Begin loading the model and index in a worker thread; returns at once."""
@@ -62,7 +66,8 @@ class AskService:
     async def _load(self) -> None:
         try:
             self._engine = await asyncio.to_thread(self._loader)
-            log.info("engine ready: %d documents, %d passages", len(self._engine.docs), len(self._engine.index.passages))
+            log.info("engine ready: %d documents, %d passages", self._engine.document_count,
+                     self._engine.passage_count)
         except BaseException as exc:
             self._error = exc
             log.error("engine failed to load: %s", exc)
@@ -79,38 +84,28 @@ class AskService:
         """Why the engine failed to load, or None while loading or once loaded."""
         return str(self._error) if self._error is not None else None
 
-    @property
-    def engine(self) -> Engine:
-        """The loaded engine (raises NotReady before it is loaded)."""
+    async def wait_ready(self, timeout: float | None = None) -> Engine:
+        """Wait for the engine (at most `timeout`, default the start-up wait); raises TimeoutError or NotReady."""
+        await self.start()
+        await asyncio.wait_for(self._ready.wait(), self.startup_wait_s if timeout is None else timeout)
         if self._engine is None:
             raise NotReady(str(self._error) if self._error else "still loading")
         return self._engine
 
-    async def wait_ready(self, timeout: float | None = None) -> Engine:
-        """Wait for the engine to finish loading (questions that arrive early wait here)."""
-        await self.start()
-        await asyncio.wait_for(self._ready.wait(), timeout)
-        return self.engine
+    # --- answering --------------------------------------------------------------------------------
 
     async def ask(self, question: str, context: str | None = None) -> Answer:
         """Answer a question without blocking the event loop; identical questions hit a small cache."""
         engine = await self.wait_ready()
         key = (normalise_question(question).lower(), normalise_question(context or "").lower())
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            answer = cached
-        else:
+        answer = self._cache.get(key)
+        if answer is None:
             async with self._sem:
                 answer = await asyncio.to_thread(engine.answer, question, context)
-            self._cache[key] = answer
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        if answer.declined:
-            self.declined += 1
-        else:
-            self.answered += 1
+            self._cache.put(key, answer)
         return answer
+
+    # --- the catalogue ----------------------------------------------------------------------------
 
     async def search_cases(self, query: str, limit: int = 25) -> list[Document]:
         """Autocomplete: case documents matching `query` (empty until the engine is ready)."""
@@ -122,6 +117,11 @@ class AskService:
         """The case a user named, or None."""
         return (await self.wait_ready()).find_case(name)
 
+    async def case(self, doc_id: str) -> Document | None:
+        """The case document with this id, or None (a Related case button names one by id)."""
+        doc = (await self.wait_ready()).document(doc_id)
+        return doc if doc is not None and doc.meta.kind is Kind.case else None
+
     async def cases(self) -> list[Document]:
         """All case documents."""
         return (await self.wait_ready()).cases()
@@ -130,19 +130,15 @@ class AskService:
         """All documents."""
         return (await self.wait_ready()).topics()
 
+    def doc_titles(self) -> dict[str, str]:
+        """Document id → title, for rendering sources and buttons (empty while loading)."""
+        return self._engine.titles() if self._engine is not None else {}
+
     def stats(self) -> Stats | None:
-        """Counts for /about and /metrics, or None before the engine is loaded."""
-        if self._engine is None:
-            return None
+        """What the knowledge base holds, or None before the engine is loaded."""
         e = self._engine
-        return Stats(
-            documents=len(e.docs),
-            cases=len(e.cases()),
-            passages=len(e.index.passages),
-            model=e.embedder.name,
-            index_built_at=str(e.index.manifest.get("built_at", "")),
-            knowledge_as_of=max(d.meta.as_of for d in e.docs.values()).isoformat(),
-            uptime_s=time.monotonic() - self._started,
-            answered=self.answered,
-            declined=self.declined,
-        )
+        if e is None:
+            return None
+        return Stats(documents=e.document_count, cases=len(e.cases()), passages=e.passage_count,
+                     model=e.embedder.name, index_built_at=e.index_built_at, knowledge_as_of=e.knowledge_as_of(),
+                     kb_version=e.kb_version)

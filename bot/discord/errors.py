@@ -1,4 +1,4 @@
-"""Domain errors, the one global error handler's mapping to user messages, and private replies."""
+"""Domain errors, their mapping to user messages, and the one path that reports an error to the user."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import asyncio
 import logging
 import secrets
 import time
-from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.discord import render
 from bot.discord.ratelimit import Busy
+from bot.discord.replies import Reply
+from bot.health import Metrics
 from bot.service import NotReady
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,8 @@ class RateLimited(KeyholderError):
         return render.rate_limited_text(self.retry_after, self.at, self.count, self.seconds)
 
 
-class StillLoading(KeyholderError):
-    """The model and index took too long to load for this request."""
-
-    def user_message(self) -> str:
-        """Ask to come back in a minute."""
-        return "I'm still starting up and loading my knowledge base. Please try again in a minute."
+# A request waited the whole start-up wait (AskService.startup_wait_s) for the model and index.
+STILL_LOADING = "I'm still starting up and loading my knowledge base. Please try again in a minute."
 
 
 @dataclass(frozen=True)
@@ -74,7 +70,7 @@ def explain(error: BaseException, ref: str) -> Explained:
     if isinstance(error, Busy):
         return Explained("I'm answering a lot of questions right now. Please try again in a minute.", False, "busy")
     if isinstance(error, asyncio.TimeoutError | TimeoutError):
-        return Explained(StillLoading().user_message(), False, "timeout")
+        return Explained(STILL_LOADING, False, "timeout")
     if isinstance(error, NotReady):
         return Explained(
             "My knowledge base failed to load, so I can't answer right now. The operator has been told; "
@@ -101,45 +97,21 @@ def explain(error: BaseException, ref: str) -> Explained:
                      True, "unexpected")
 
 
-async def send_private(interaction: discord.Interaction[Any], content: str | None = None,
-                       embed: discord.Embed | None = None) -> None:
-    """Send a message only the user sees, whether or not the interaction was already acknowledged."""
-    kwargs: dict[str, Any] = {"ephemeral": True, "allowed_mentions": discord.AllowedMentions.none()}
-    if content is not None:
-        kwargs["content"] = render.clip(content, render.CONTENT_LIMIT)
-    if embed is not None:
-        kwargs["embed"] = embed
-    if not interaction.response.is_done():
-        await interaction.response.send_message(**kwargs)
-        return
-    if interaction.extras.get("public_defer") and not interaction.extras.get("replied"):
-        # The first followup after a public defer would replace the public "thinking…" message with this
-        # (and make it public); delete the placeholder so the followup is a new, ephemeral message.
-        with suppress(discord.HTTPException):
-            await interaction.delete_original_response()
-    await interaction.followup.send(**kwargs)
-    interaction.extras["replied"] = True
-
-
-async def report(interaction: discord.Interaction[Any], error: BaseException, metrics: Any = None) -> Explained:
-    """The global handler's body: tell the user, log the unexpected with a reference id, never raise."""
+async def report(reply: Reply, error: BaseException, metrics: Metrics) -> Explained:
+    """The one error path for commands, buttons, mentions and DMs: tell the user, log the unexpected with a
+    reference id, never raise."""
     ref = new_reference()
     explained = explain(error, ref)
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-    data: dict[str, Any] = dict(interaction.data or {})
-    where = interaction.command.qualified_name if interaction.command else str(data.get("custom_id", "?"))
     if explained.unexpected:
-        if metrics is not None:
-            metrics.error()
-        log.error("error %s in %s (interaction %s): %s", ref, where, interaction.id, type(original).__name__,
-                  exc_info=original)
+        metrics.error()
+        log.error("error %s in %s (%s): %s", ref, reply.where, reply.ref, type(original).__name__, exc_info=original)
     else:
-        log.info("%s in %s (interaction %s)", explained.kind, where, interaction.id)
+        log.info("%s in %s (%s)", explained.kind, reply.where, reply.ref)
     try:
-        await send_private(interaction, explained.text)
+        await reply.private(explained.text)
     except discord.HTTPException as exc:
         log.warning("could not tell the user about error %s: %s", ref, exc.status)
     except Exception:  # the handler must never raise
         log.exception("could not tell the user about error %s", ref)
     return explained
-

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.cards import case_card
 from bot.declines import Reason, rule
 from bot.knowledge import Document, Kind
 from bot.models import Answer, Citation, Hit, Source
@@ -37,16 +38,6 @@ DISCLAIMER = "General information, not legal advice."
 COLOUR = discord.Colour(0x2B6CB0)
 DECLINE_COLOUR = discord.Colour(0x718096)
 ERROR_COLOUR = discord.Colour(0xC53030)
-
-STATUS_LABELS = {
-    "decided": "Decided",
-    "vacated": "Vacated",
-    "moot": "Moot",
-    "dropped": "Dropped",
-    "pending": "Pending",
-    "withdrawn": "Withdrawn",
-}
-
 
 def clip(text: str, limit: int, ellipsis: str = "…") -> str:
     """`text` cut to at most `limit` characters, at a word boundary when one is near, with an ellipsis."""
@@ -230,44 +221,32 @@ def sources_embed(answer: Answer, titles: Mapping[str, str]) -> discord.Embed:
     return embed
 
 
-def _dates(doc: Document) -> list[str]:
-    m = doc.meta
-    lines = [f"{k.date.isoformat()}: {k.event}" for k in sorted(m.key_dates, key=lambda k: k.date)]
-    if m.decided and not any(k.date == m.decided for k in m.key_dates):
-        lines.append(f"{m.decided.isoformat()}: decided")
-        lines.sort()
-    return lines
-
-
 def case_embed(doc: Document) -> discord.Embed:
     """A case card: court, dates, status, outcome, what it stands for and primary-source links."""
-    m = doc.meta
-    embed = discord.Embed(title=clip(m.title, TITLE_LIMIT), description=clip(m.summary, DESCRIPTION_LIMIT), colour=COLOUR)
-    if m.sources:
-        embed.url = _url(str(m.sources[0].url))
-    if m.court:
-        embed.add_field(name="Court", value=clip(m.court, FIELD_VALUE_LIMIT), inline=False)
-    refs = " · ".join(x for x in (m.citation, m.docket) if x)
-    if refs:
-        embed.add_field(name="Citation / docket", value=clip(refs, FIELD_VALUE_LIMIT), inline=True)
-    if m.status:
-        embed.add_field(name="Status", value=STATUS_LABELS.get(m.status.value, m.status.value), inline=True)
-    if m.decided:
-        embed.add_field(name="Decided", value=m.decided.isoformat(), inline=True)
-    dates = _dates(doc)
-    if dates:
-        for name, value in pack_fields("Key dates", dates, max_fields=2):
-            embed.add_field(name=name, value=value, inline=False)
-    if m.parties:
-        embed.add_field(name="Parties", value=clip(" v. ".join(m.parties), FIELD_VALUE_LIMIT), inline=False)
-    if m.outcome:
-        embed.add_field(name="Outcome", value=clip(m.outcome, FIELD_VALUE_LIMIT), inline=False)
-    if m.significance:
-        embed.add_field(name="What it stands for", value=clip(m.significance, FIELD_VALUE_LIMIT), inline=False)
-    sources = [source_line(s) for s in m.public_sources()]
-    for name, value in pack_fields("Primary sources", sources, max_fields=2):
+    card = case_card(doc)
+    embed = discord.Embed(title=clip(card.title, TITLE_LIMIT), description=clip(card.summary, DESCRIPTION_LIMIT),
+                          colour=COLOUR)
+    if card.link:
+        embed.url = _url(card.link)
+    if card.court:
+        embed.add_field(name="Court", value=clip(card.court, FIELD_VALUE_LIMIT), inline=False)
+    if card.refs:
+        embed.add_field(name="Citation / docket", value=clip(card.refs, FIELD_VALUE_LIMIT), inline=True)
+    if card.status_label:
+        embed.add_field(name="Status", value=card.status_label, inline=True)
+    if card.decided:
+        embed.add_field(name="Decided", value=card.decided, inline=True)
+    for name, value in pack_fields("Key dates", [f"{k.date}: {k.event}" for k in card.timeline], max_fields=2):
         embed.add_field(name=name, value=value, inline=False)
-    embed.set_footer(text=f"{DISCLAIMER} Facts checked as of {m.as_of.isoformat()}. Jurisdiction: {clip(m.jurisdiction, 100)}.")
+    if card.parties:
+        embed.add_field(name="Parties", value=clip(" v. ".join(card.parties), FIELD_VALUE_LIMIT), inline=False)
+    if card.outcome:
+        embed.add_field(name="Outcome", value=clip(card.outcome, FIELD_VALUE_LIMIT), inline=False)
+    if card.significance:
+        embed.add_field(name="What it stands for", value=clip(card.significance, FIELD_VALUE_LIMIT), inline=False)
+    for name, value in pack_fields("Primary sources", [source_line(s) for s in card.sources], max_fields=2):
+        embed.add_field(name=name, value=value, inline=False)
+    embed.set_footer(text=f"{DISCLAIMER} Facts checked as of {card.as_of}. Jurisdiction: {clip(card.jurisdiction, 100)}.")
     return fit(embed)
 
 
@@ -278,18 +257,12 @@ def fit(embed: discord.Embed) -> discord.Embed:
     return embed
 
 
-def _year(doc: Document) -> str:
-    m = doc.meta
-    dates = [k.date for k in m.key_dates] + ([m.decided] if m.decided else [])
-    return str(min(dates).year) if dates else "—"
-
-
 def case_lines(cases: Sequence[Document]) -> list[str]:
     """One line per case for /cases."""
     out = []
-    for d in cases:
-        status = STATUS_LABELS.get(d.meta.status.value, "") if d.meta.status else ""
-        out.append(f"**{_link_text(clip(d.meta.title, 120))}** ({_year(d)}{', ' + status.lower() if status else ''}) · `{d.id}`")
+    for card in map(case_card, cases):
+        status = f", {card.status_label.lower()}" if card.status_label else ""
+        out.append(f"**{_link_text(clip(card.title, 120))}** ({card.year}{status}) · `{card.id}`")
     return out
 
 

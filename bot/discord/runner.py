@@ -10,7 +10,10 @@ from typing import Any
 
 import discord
 
+from bot.discord import status
 from bot.discord.client import KeyholderBot
+from bot.discord.endpoints import configure as configure_endpoints
+from bot.discord.sync import sync_commands as sync_tree
 from bot.feedback import FeedbackStore, UserHasher
 from bot.health import HealthServer, Metrics
 from bot.service import AskService
@@ -23,12 +26,13 @@ EXIT_OK, EXIT_ERROR = 0, 1
 
 def build_bot(settings: Settings, service: AskService | None = None, metrics: Metrics | None = None,
               **options: Any) -> KeyholderBot:
-    """Create the services and the bot that holds them."""
+    """Start-up: configure the endpoints, create the services and the bot that holds them."""
     protect_question_text()
     hasher = UserHasher.from_settings(
         settings.uid_salt.get_secret_value() if settings.uid_salt else None, settings.data_dir)
     feedback = FeedbackStore(settings.data_dir, hasher, store_questions=settings.store_feedback_questions)
-    return KeyholderBot(settings, service or AskService(settings), feedback, metrics or Metrics(), **options)
+    endpoints = configure_endpoints(settings)
+    return KeyholderBot(settings, service or AskService(settings), feedback, metrics or Metrics(), endpoints, **options)
 
 
 def _explain_login(exc: BaseException) -> str:
@@ -55,7 +59,7 @@ async def serve(bot: KeyholderBot, token: str, health_port: int | None = None, h
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop, sig.name)
-    health = HealthServer(bot.health, bot.metrics, health_host, health_port) if health_port is not None else None
+    health = HealthServer(lambda: status.health(bot), bot.metrics, health_host, health_port) if health_port is not None else None
     try:
         if health is not None:
             await health.start()
@@ -113,7 +117,7 @@ async def sync_now(settings: Settings, token: str) -> int:
     try:
         async with bot:
             await bot.login(token)
-            count = await bot.sync_commands(force=True)
+            count = await sync_tree(bot, force=True)
     except discord.LoginFailure as exc:
         log.error("%s", _explain_login(exc))
         return EXIT_ERROR

@@ -1,7 +1,8 @@
 """The buttons under an answer (Sources, 👍/👎, Related case) and a pager for long lists.
 
 Answer buttons are DynamicItems: their custom ids carry what they need, so they keep working for as long as the
-answer is remembered (Sources) or always (feedback, Related case), across views and without timeouts.
+answer is remembered (Sources) or always (feedback, Related case), across views and without timeouts. Each one
+only says which request arrived; the Ask feature (bot/discord/asking.py) does the work.
 """
 
 from __future__ import annotations
@@ -9,14 +10,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.discord import errors, render
+from bot.discord.replies import NO_MENTIONS, InteractionReply
 from bot.models import Answer
 
 if TYPE_CHECKING:
+    from bot.discord.asking import AskFeature
     from bot.discord.client import KeyholderBot
 
 log = logging.getLogger(__name__)
@@ -28,7 +32,25 @@ def _bot(interaction: Interaction) -> KeyholderBot:
     return interaction.client
 
 
-class SourcesButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"kh:src:(?P<aid>[0-9a-f]{6,32})"):
+class AnswerButton:
+    """Mixed into each answer button: runs its step through the Ask feature, errors through the one report path."""
+
+    async def run(self, feature: AskFeature, reply: InteractionReply) -> None:
+        """What the click does."""
+        raise NotImplementedError
+
+    async def callback(self, interaction: Interaction) -> None:
+        """Run the step; any error is reported privately to the clicker."""
+        feature = _bot(interaction).asking
+        reply = InteractionReply(interaction)
+        try:
+            await self.run(feature, reply)
+        except Exception as exc:
+            await errors.report(reply, exc, feature.metrics)
+
+
+class SourcesButton(AnswerButton, discord.ui.DynamicItem[discord.ui.Button[Any]],
+                    template=r"kh:src:(?P<aid>[0-9a-f]{6,32})"):
     """Shows the clicker, privately, the passages the answer came from and their scores."""
 
     def __init__(self, answer_id: str):
@@ -42,21 +64,12 @@ class SourcesButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"k
         """Rebuild the button from its custom id."""
         return cls(match["aid"])
 
-    async def callback(self, interaction: Interaction) -> None:
+    async def run(self, feature: AskFeature, reply: InteractionReply) -> None:
         """Send the passages privately."""
-        bot = _bot(interaction)
-        try:
-            stored = bot.answers.get(self.answer_id)
-            if stored is None:
-                await errors.send_private(interaction, "I no longer have the passages for this answer (I keep recent "
-                                          "answers only, and forget them when I restart). Ask again to see them.")
-                return
-            await errors.send_private(interaction, embed=render.sources_embed(stored.answer, bot.doc_titles()))
-        except Exception as exc:
-            await errors.report(interaction, exc, bot.metrics)
+        await feature.sources(reply, self.answer_id)
 
 
-class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+class FeedbackButton(AnswerButton, discord.ui.DynamicItem[discord.ui.Button[Any]],
                      template=r"kh:fb:(?P<aid>[0-9a-f]{6,32}):(?P<vote>up|down)"):
     """👍 / 👎: stored with a salted hash of the user id, never the id itself."""
 
@@ -73,28 +86,13 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         """Rebuild the button from its custom id."""
         return cls(match["aid"], match["vote"])
 
-    async def callback(self, interaction: Interaction) -> None:
+    async def run(self, feature: AskFeature, reply: InteractionReply) -> None:
         """Record the vote and thank the user privately."""
-        bot = _bot(interaction)
-        try:
-            stored = bot.answers.get(self.answer_id)
-            answer = stored.answer if stored else None
-            changed = await bot.feedback.arecord(
-                self.answer_id, interaction.user.id, 1 if self.vote == "up" else -1,
-                doc_ids=[c.doc_id for c in answer.citations] if answer else (),
-                declined=bool(answer and answer.declined),
-                question=answer.question if answer else None,
-            )
-            thanks = "Thanks, glad it helped." if self.vote == "up" else \
-                "Thanks for telling me; the maintainers review answers marked unhelpful."
-            if changed:
-                thanks = "Vote changed. " + thanks
-            await errors.send_private(interaction, f"{'👍' if self.vote == 'up' else '👎'} {thanks}")
-        except Exception as exc:
-            await errors.report(interaction, exc, bot.metrics)
+        await feature.vote(reply, self.answer_id, reply.interaction.user.id, self.vote == "up")
 
 
-class RelatedCaseButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"kh:case:(?P<case>[a-z0-9-]{1,80})"):
+class RelatedCaseButton(AnswerButton, discord.ui.DynamicItem[discord.ui.Button[Any]],
+                        template=r"kh:case:(?P<case>[a-z0-9-]{1,80})"):
     """Opens the card of a case related to the answer (privately, for the clicker)."""
 
     def __init__(self, case_id: str, label: str | None = None):
@@ -108,33 +106,21 @@ class RelatedCaseButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
         """Rebuild the button from its custom id."""
         return cls(match["case"], getattr(item, "label", None))
 
-    async def callback(self, interaction: Interaction) -> None:
+    async def run(self, feature: AskFeature, reply: InteractionReply) -> None:
         """Send the case card."""
-        bot = _bot(interaction)
-        try:
-            if not bot.service.ready:
-                await interaction.response.defer(ephemeral=True, thinking=True)
-                await bot.wait_engine()
-            doc = bot.service.engine.docs.get(self.case_id)
-            if doc is None:
-                await errors.send_private(interaction, "That case is no longer in my knowledge base. See /cases.")
-                return
-            await errors.send_private(interaction, embed=render.case_embed(doc))
-        except Exception as exc:
-            await errors.report(interaction, exc, bot.metrics)
+        await feature.related_case(reply, self.case_id)
 
 
 DYNAMIC_ITEMS = (SourcesButton, FeedbackButton, RelatedCaseButton)
 
 
-def answer_view(bot: KeyholderBot, answer: Answer, answer_id: str) -> discord.ui.View:
+def answer_view(answer: Answer, answer_id: str, titles: Mapping[str, str]) -> discord.ui.View:
     """The buttons under an answer: Sources (when passages were retrieved), 👍, 👎, and Related case (≤2)."""
     view = discord.ui.View(timeout=None)
     if answer.hits and not answer.declined:
         view.add_item(SourcesButton(answer_id))
     view.add_item(FeedbackButton(answer_id, "up"))
     view.add_item(FeedbackButton(answer_id, "down"))
-    titles = bot.doc_titles()
     for case_id in answer.related_cases[:2]:
         if case_id in titles or not titles:
             view.add_item(RelatedCaseButton(case_id, render.clip(f"Related case: {titles.get(case_id, case_id)}",
@@ -150,7 +136,7 @@ class Pager(discord.ui.View):
         self.pages = pages
         self.owner_id = owner_id
         self.index = 0
-        self.message: discord.InteractionMessage | discord.WebhookMessage | None = None
+        self.message: discord.InteractionMessage | discord.WebhookMessage | discord.Message | None = None
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -160,25 +146,24 @@ class Pager(discord.ui.View):
     async def interaction_check(self, interaction: Interaction, /) -> bool:
         """Only the person who ran the command turns the pages."""
         if interaction.user.id != self.owner_id:
-            await errors.send_private(interaction, "Run the command yourself to page through the list.")
+            await InteractionReply(interaction).private("Run the command yourself to page through the list.")
             return False
         return True
+
+    async def _show(self, interaction: Interaction, index: int) -> None:
+        self.index = max(0, min(len(self.pages) - 1, index))
+        self._update_buttons()
+        await interaction.response.edit_message(embed=self.pages[self.index], view=self, allowed_mentions=NO_MENTIONS)
 
     @discord.ui.button(label="Previous", emoji="◀️", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: Interaction, button: discord.ui.Button[Pager]) -> None:
         """Show the previous page."""
-        self.index = max(0, self.index - 1)
-        self._update_buttons()
-        await interaction.response.edit_message(embed=self.pages[self.index], view=self,
-                                                allowed_mentions=discord.AllowedMentions.none())
+        await self._show(interaction, self.index - 1)
 
     @discord.ui.button(label="Next", emoji="▶️", style=discord.ButtonStyle.secondary)
     async def next(self, interaction: Interaction, button: discord.ui.Button[Pager]) -> None:
         """Show the next page."""
-        self.index = min(len(self.pages) - 1, self.index + 1)
-        self._update_buttons()
-        await interaction.response.edit_message(embed=self.pages[self.index], view=self,
-                                                allowed_mentions=discord.AllowedMentions.none())
+        await self._show(interaction, self.index + 1)
 
     async def on_timeout(self) -> None:
         """Remove the buttons when they stop working."""
@@ -188,4 +173,4 @@ class Pager(discord.ui.View):
 
     async def on_error(self, interaction: Interaction, error: Exception, item: discord.ui.Item[Any], /) -> None:
         """Errors in page turns go through the same reporting as commands."""
-        await errors.report(interaction, error, _bot(interaction).metrics)
+        await errors.report(InteractionReply(interaction), error, _bot(interaction).metrics)

@@ -83,7 +83,7 @@ async def test_feedback_is_stored_with_a_salted_hash_and_no_question(running: Ru
     assert up.callbacks[0][1]["data"]["flags"] & EPHEMERAL
     assert "👍 Thanks" in up.callbacks[0][1]["data"]["content"]
     assert "Vote changed" in down.callbacks[0][1]["data"]["content"]
-    votes = running.bot.feedback.votes()
+    votes = running.bot.asking.feedback.votes()
     assert len(votes) == 1, "a second click changes the vote, it does not add one"
     vote = votes[0]
     assert vote.vote == -1 and vote.doc_ids == ("apple-v-fbi-san-bernardino",)

@@ -55,7 +55,7 @@ async def test_contact_details_never_reach_a_message_title_log_line_or_stored_ro
     leaks = [r for r in caplog.records if "Elm Court" in r.getMessage()]
     assert not leaks, [(r.name, r.levelname) for r in leaks]
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    stored = "\n".join(str(v) for v in watchful.bot.feedback.votes())
+    stored = "\n".join(str(v) for v in watchful.bot.asking.feedback.votes())
     for secret in SECRETS:
         assert secret not in sent, f"{secret!r} was sent back to Discord"
         assert secret not in logged, f"{secret!r} reached a log line"

@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.discord import status
 from bot.discord.runner import build_bot, serve
 from bot.engine import Engine
 from bot.health import HealthServer, Metrics
@@ -112,7 +113,7 @@ async def test_questions_before_the_model_is_ready_wait_instead_of_failing(
     gate = Gate(discord_engine)
     settings = make_settings(fake, tmp_path / "data")
     r = await start_bot(fake, settings, gate)
-    health = HealthServer(r.bot.health, r.bot.metrics, "127.0.0.1", 0)
+    health = HealthServer(lambda: status.health(r.bot), r.bot.metrics, "127.0.0.1", 0)
     port = await health.start()
     try:
         assert not r.bot.service.ready, "the bot connects before the model and index are loaded"
@@ -168,12 +169,35 @@ async def test_an_exception_in_a_command_gets_a_reference_and_the_bot_keeps_goin
     assert "All Writs Act" in again.followups[0]["embeds"][0]["description"]
 
 
+async def test_a_failed_mention_is_reported_like_a_failed_command(running: Running,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """Mentions and commands share one error path: the same reference reply, log line and error count."""
+    fake = running.fake
+    real_ask = running.bot.service.ask
+
+    async def broken(question: str, context: str | None = None) -> object:
+        raise RuntimeError("index exploded")
+
+    running.bot.service.ask = broken  # type: ignore[method-assign,assignment]
+    with caplog.at_level(logging.ERROR, logger="bot.discord"):
+        asked = await fake.post(running.user("ivy"), f"<@{fake.bot_user['id']}> What is the All Writs Act?",
+                                mentions=[fake.bot_user])
+        reply = (await fake.wait_for(lambda: fake.replies_to(asked["id"]), 10, "the error reply"))[0]
+    ref = re.search(r"reference `([0-9a-f]{8})`", reply["content"])
+    assert ref and "Something went wrong on my side" in reply["content"] and not reply.get("embeds")
+    assert any(ref.group(1) in rec.getMessage() and "mention" in rec.getMessage() and rec.exc_info
+               for rec in caplog.records)
+    assert all("All Writs Act" not in rec.getMessage() for rec in caplog.records), "no question text in logs"
+    assert running.bot.metrics.errors == 1
+    running.bot.service.ask = real_ask  # type: ignore[method-assign]
+
+
 async def test_health_and_metrics_endpoints(running: Running) -> None:
     fake = running.fake
     rec = await fake.slash("ask", running.user("alice"), question="What is the All Writs Act?")
     bad = await fake.slash("ask", running.user("bob"), question="what is the best pizza topping")
     await fake.wait_for(lambda: rec.followups and bad.followups, 20, "answers")
-    server = HealthServer(running.bot.health, running.bot.metrics, "127.0.0.1", 0)
+    server = HealthServer(lambda: status.health(running.bot), running.bot.metrics, "127.0.0.1", 0)
     port = await server.start()
     try:
         async with aiohttp.ClientSession() as http:
@@ -188,7 +212,7 @@ async def test_health_and_metrics_endpoints(running: Running) -> None:
     assert "keyholder_questions_answered_total 1" in text
     assert "keyholder_questions_declined_total 1" in text
     assert 'keyholder_answer_latency_seconds_bucket{le="+Inf"} 2' in text
-    passages = len(running.bot.service.engine.index.passages)
+    passages = running.bot.service.stats().passages  # type: ignore[union-attr]
     assert f"keyholder_index_passages {passages}" in text
     assert re.search(r"keyholder_gateway_latency_seconds (NaN|\d)", text)
     assert "pizza" not in text and "Writs" not in text
@@ -228,7 +252,7 @@ async def test_sharding_uses_the_configured_shard_count(fake: FakeDiscord, disco
         await r.bot.service.wait_ready(30)
         rec = await fake.slash("ask", r.user("alice"), question="What is the All Writs Act?")
         await fake.wait_for(lambda: rec.followups, 20, "the answer through the guild's shard")
-        health = r.bot.health()
+        health = status.health(r.bot)
         assert health.healthy and health.shards == {0: True, 1: True}
     finally:
         await r.stop()

@@ -11,7 +11,7 @@ import pytest
 from discord import app_commands
 
 from bot.discord import errors, render
-from bot.discord.client import api_base
+from bot.discord.endpoints import api_base
 from bot.discord.ratelimit import Busy, FairGate, RateLimiter
 from bot.engine import Engine
 from bot.feedback import FeedbackStore, UserHasher
@@ -102,7 +102,7 @@ def test_case_card_and_lists_fit(discord_engine: Engine) -> None:
 
 def test_sources_embed_lists_hits_with_scores(discord_engine: Engine) -> None:
     answer = discord_engine.answer("What is the All Writs Act?")
-    embed = render.sources_embed(answer, {d.id: d.meta.title for d in discord_engine.docs.values()})
+    embed = render.sources_embed(answer, discord_engine.titles())
     assert len(embed.fields) == len(answer.hits)
     assert embed.fields[0].name and embed.fields[0].name.startswith("#1 [1] The All Writs Act")
     assert _problems([embed]) == []
@@ -204,3 +204,23 @@ def test_discord_payload_logs_are_kept_above_debug_even_when_questions_may_be_lo
     finally:
         for n, level in saved.items():
             logging.getLogger(n).setLevel(level)
+
+
+def test_the_cli_and_discord_case_cards_show_the_same_dates_status_and_sources(discord_engine: Engine) -> None:
+    """One card, two front ends: every key date, the status and every source link appear in both."""
+    from bot.cards import case_card
+    from bot.plaintext import case_text
+
+    for doc in discord_engine.cases():
+        card = case_card(doc)
+        text = case_text(card)
+        embed = render.case_embed(doc).to_dict()
+        shown = "\n".join([embed.get("title", "")] + [f["name"] + "\n" + f["value"] for f in embed.get("fields", [])])
+        assert card.timeline and list(card.timeline) == sorted(card.timeline, key=lambda k: k.date)
+        for k in card.timeline:
+            assert f"{k.date}  {k.event}" in text and f"{k.date}: {k.event}"[:60] in shown
+        if card.decided:
+            assert any(k.date == card.decided for k in card.timeline), "the decision date is on the timeline"
+        assert card.status_label and f"Status: {card.status_label}" in text and card.status_label in shown
+        for s in card.sources:
+            assert s.url in text and s.url.replace(" ", "%20") in shown

@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord import errors, render
-from bot.discord.replies import ready_or_defer, respond
+from bot.discord import render
+from bot.discord.replies import InteractionReply
 from bot.discord.views import Pager
 
 if TYPE_CHECKING:
@@ -26,15 +26,16 @@ class Cases(commands.Cog):
     @app_commands.describe(name="The case: start typing a name, e.g. San Bernardino, Riley, Microsoft Ireland")
     async def case(self, interaction: discord.Interaction[Any], name: app_commands.Range[str, 1, 100]) -> None:
         """Show a case card: court, dates, status, outcome, what it stands for and primary sources."""
-        await ready_or_defer(self.bot, interaction)
+        reply = InteractionReply(interaction)
+        await reply.when_ready(self.bot.service)
         doc = await self.bot.service.find_case(name)
         if doc is None:
             near = await self.bot.service.search_cases(name, 3)
             hint = f" Did you mean {', '.join(f'**{render.clip(d.meta.title, 80)}**' for d in near)}?" if near else ""
-            await errors.send_private(interaction, f"I don't have a case called “{render.user_text(name, 100)}”.{hint} "
-                                      "Start typing in /case to see suggestions, or use /cases for the list.")
+            await reply.private(f"I don't have a case called “{render.user_text(name, 100)}”.{hint} "
+                                "Start typing in /case to see suggestions, or use /cases for the list.")
             return
-        await respond(interaction, embed=render.case_embed(doc))
+        await reply.send([render.case_embed(doc)])
 
     @case.autocomplete("name")
     async def case_names(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
@@ -45,18 +46,18 @@ class Cases(commands.Cog):
     @app_commands.command(name="cases")
     async def cases(self, interaction: discord.Interaction[Any]) -> None:
         """List the court cases Keyholder knows, oldest first."""
-        await ready_or_defer(self.bot, interaction)
-        pages = render.cases_pages(await self.bot.service.cases())
-        await send_pages(interaction, pages)
+        reply = InteractionReply(interaction)
+        await reply.when_ready(self.bot.service)
+        await send_pages(reply, render.cases_pages(await self.bot.service.cases()))
 
 
-async def send_pages(interaction: discord.Interaction[Any], pages: list[discord.Embed]) -> None:
+async def send_pages(reply: InteractionReply, pages: list[discord.Embed]) -> None:
     """One page, or the first page with ◀ ▶ buttons."""
     if len(pages) == 1:
-        await respond(interaction, embed=pages[0])
+        await reply.send([pages[0]])
         return
-    pager = Pager(pages, interaction.user.id)
-    pager.message = await respond(interaction, embed=pages[0], view=pager)
+    pager = Pager(pages, reply.interaction.user.id)
+    pager.message = await reply.send([pages[0]], view=pager)
 
 
 async def setup(bot: KeyholderBot) -> None:

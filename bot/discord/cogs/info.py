@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord import render
+from bot.discord import render, status
 from bot.discord.cogs.cases import send_pages
-from bot.discord.replies import ready_or_defer, respond
+from bot.discord.replies import InteractionReply
 
 if TYPE_CHECKING:
     from bot.discord.client import KeyholderBot
@@ -25,19 +25,20 @@ class Info(commands.Cog):
     @app_commands.command(name="topics")
     async def topics(self, interaction: discord.Interaction[Any]) -> None:
         """List everything Keyholder covers: topics, laws, cases, technology."""
-        await ready_or_defer(self.bot, interaction)
-        await send_pages(interaction, render.topics_pages(await self.bot.service.topics()))
+        reply = InteractionReply(interaction)
+        await reply.when_ready(self.bot.service)
+        await send_pages(reply, render.topics_pages(await self.bot.service.topics()))
 
     @app_commands.command(name="about")
     async def about(self, interaction: discord.Interaction[Any]) -> None:
         """Show the knowledge base version, counts, model and uptime."""
-        await respond(interaction, embed=render.about_embed(self.bot.about()))
+        await InteractionReply(interaction).send([render.about_embed(status.about(self.bot))])
 
     @app_commands.command(name="help")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         """Explain how to ask Keyholder and what it can answer."""
         embed = render.help_embed(self.bot.settings.rate_limit_count, self.bot.settings.rate_limit_seconds)
-        await respond(interaction, embed=embed, ephemeral=True)
+        await InteractionReply(interaction).send([embed], private=True)
 
 
 async def setup(bot: KeyholderBot) -> None:
