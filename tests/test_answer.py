@@ -151,7 +151,7 @@ def test_every_answer_sentence_links_only_to_sources_whose_marker_covers_it(kb_e
     from bot.evaluation import load_gold
 
     covering: dict[tuple[str, str], set[str]] = {}
-    for doc in kb_engine.docs.values():
+    for doc in kb_engine.topics():
         urls = {s.id: str(s.url) for s in doc.meta.sources}
         parsed = doc.claims()
         sentences = [s for b in parsed.blocks for s in b.sentences] + [s for qa in parsed.quick for s in qa.sentences]

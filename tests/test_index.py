@@ -74,4 +74,4 @@ def test_engine_load_rebuilds_a_stale_index_and_says_so(tmp_path: Path, embedder
     (kb / "uk-notice.md").unlink()
     engine = Engine.load(settings, embedder, notify=said.append)
     assert "removed: uk-notice" in said[0]
-    assert "uk-notice" not in engine.docs
+    assert engine.document("uk-notice") is None

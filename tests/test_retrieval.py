@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from bot.engine import Engine
+from bot.index import Index, load_index
 from bot.retrieval import RRF_K, fuse, retrieve
 
 
@@ -16,10 +19,16 @@ def test_fusion_rewards_agreement() -> None:
     assert max(fused, key=fused.__getitem__) == 1
 
 
-def test_hits_keep_scores_and_cap_passages_per_document(kb_engine: Engine) -> None:
+@pytest.fixture(scope="module")
+def kb_index(kb_engine: Engine) -> Index:
+    """The index the engine loaded, read from disk as the retrieval layer sees it."""
+    return load_index(kb_engine.settings.index_dir)
+
+
+def test_hits_keep_scores_and_cap_passages_per_document(kb_engine: Engine, kb_index: Index) -> None:
     q = "All Writs Act New York Telephone factors burden"
     qvec = kb_engine.embedder.encode_one(q)
-    hits = retrieve(kb_engine.index, q, qvec, top_k=8, per_doc=2)
+    hits = retrieve(kb_index, q, qvec, top_k=8, per_doc=2)
     assert len(hits) == 8
     assert max(Counter(h.passage.doc_id for h in hits).values()) <= 2
     assert [h.rank for h in hits] == list(range(1, 9))
@@ -28,10 +37,10 @@ def test_hits_keep_scores_and_cap_passages_per_document(kb_engine: Engine) -> No
     assert any(h.lexical > 0 for h in hits)
 
 
-def test_lexical_finds_rare_names_dense_alone_may_miss(kb_engine: Engine) -> None:
+def test_lexical_finds_rare_names_dense_alone_may_miss(kb_engine: Engine, kb_index: Index) -> None:
     q = "Azimuth"
     qvec = kb_engine.embedder.encode_one(q)
-    lexical = retrieve(kb_engine.index, q, qvec, mode="lexical")
-    hybrid = retrieve(kb_engine.index, q, qvec)
+    lexical = retrieve(kb_index, q, qvec, mode="lexical")
+    hybrid = retrieve(kb_index, q, qvec)
     assert lexical and "Azimuth" in " ".join(lexical[0].passage.sentences)
     assert any("Azimuth" in " ".join(h.passage.sentences) for h in hybrid[:3])
