@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -355,12 +356,28 @@ def compose(
 
 def _assemble(question: str, chosen: list[Candidate], docs: dict[str, Document], personal: bool,
               hits: list[Hit], lead: str) -> Answer:
+    """The chosen sentences as claims, cited."""
+    claims = [Claim(c.text, c.doc_id, tuple((c.doc_id, s) for s in c.sources)) for c in chosen]
+    return cite(question, claims, docs, personal, hits, lead)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A sentence to say and the sources that state it, as (document id, source id) pairs."""
+
+    text: str
+    doc_id: str
+    sources: tuple[tuple[str, str], ...]
+
+
+def cite(question: str, claims: Sequence[Claim], docs: dict[str, Document], personal: bool,
+         hits: Sequence[Hit], lead: str, generated_by: str | None = None) -> Answer:
     """Number the sources in reading order and build the Answer with its notes."""
     numbers: dict[tuple[str, str], int] = {}
     sentences: list[AnswerSentence] = []
-    for cand in chosen:
-        cites = tuple(numbers.setdefault((cand.doc_id, s), len(numbers) + 1) for s in cand.sources)
-        sentences.append(AnswerSentence(neutralise_mentions(cand.text), cand.doc_id, cites))
+    for claim in claims:
+        cites = tuple(numbers.setdefault(pair, len(numbers) + 1) for pair in claim.sources)
+        sentences.append(AnswerSentence(neutralise_mentions(claim.text), claim.doc_id, cites))
     body = " ".join(f"{s.text} " + "".join(f"[{n}]" for n in s.cites) for s in sentences)
     citations = []
     for (doc_id, source_id), n in numbers.items():
@@ -371,7 +388,7 @@ def _assemble(question: str, chosen: list[Candidate], docs: dict[str, Document],
     fast = sorted({docs[c.doc_id].meta.as_of for c in citations if c.fast_moving})
     if fast:
         notes.append(f"Checked as of {_date(fast[0])}; this story is still developing.")
-    cited_docs = list(dict.fromkeys(c.doc_id for c in chosen))
+    cited_docs = list(dict.fromkeys(doc_id for claim in claims for doc_id, _ in claim.sources))
     related = _related_cases(cited_docs, docs)
     if related:
         notes.append(f"Related case: `/case {related[0]}`")
@@ -385,6 +402,7 @@ def _assemble(question: str, chosen: list[Candidate], docs: dict[str, Document],
         related_cases=tuple(related),
         sentences=tuple(sentences),
         lead=lead,
+        generated_by=generated_by,
         hits=tuple(hits),
     )
 

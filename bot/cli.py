@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
@@ -12,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.cards import CaseCard, case_card
-from bot.engine import Catalogue, Engine
+from bot.engine import Catalogue, Engine, Timed
 from bot.knowledge import Document, KnowledgeError, load_knowledge
 from bot.models import Answer
 from bot.plaintext import answer_text, case_text
@@ -43,7 +44,7 @@ def answer_json(answer: Answer, latency_ms: float) -> dict[str, Any]:
             for c in answer.citations
         ],
         "sentences": [{"text": s.text, "doc_id": s.doc_id, "cites": list(s.cites)} for s in answer.sentences],
-        "generated_by": None,
+        "generated_by": answer.generated_by,
         "latency_ms": round(latency_ms, 2),
     }
 
@@ -52,20 +53,40 @@ def _engine(settings: Settings) -> Engine:
     return Engine.load(settings, notify=_stderr)
 
 
+class Answerer:
+    """The engine, and the LLM step when KEYHOLDER_LLM_URL is set (run on one event loop for every question)."""
+
+    def __init__(self, settings: Settings):
+        self.engine = _engine(settings)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._writer = None
+        if settings.llm_url:
+            from bot.service import make_writer
+
+            self._writer = make_writer(settings, self.engine)
+            self._loop = asyncio.new_event_loop()
+
+    def __call__(self, question: str) -> Timed:
+        timed = self.engine.timed_answer(question)
+        if self._writer is None or self._loop is None or timed.answer.declined:
+            return timed
+        outcome = self._loop.run_until_complete(self._writer.improve(question, timed.answer))
+        return Timed(outcome.answer, timed.latency_ms + outcome.latency_ms)
+
+
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     """Answer one question, or (with `--json -`) one question per stdin line."""
     if args.question == "-":
         if not args.json:
             raise UsageError("reading questions from stdin ('-') needs --json")
-        engine = _engine(settings)
+        answer = Answerer(settings)
         for line in sys.stdin:
             if not line.strip():
                 continue
-            timed = engine.timed_answer(line.rstrip("\n"))
+            timed = answer(line.rstrip("\n"))
             print(json.dumps(answer_json(timed.answer, timed.latency_ms), ensure_ascii=False), flush=True)
         return EXIT_OK
-    engine = _engine(settings)
-    timed = engine.timed_answer(args.question)
+    timed = Answerer(settings)(args.question)
     if args.json:
         print(json.dumps(answer_json(timed.answer, timed.latency_ms), ensure_ascii=False))
     else:
@@ -251,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
     ev.add_argument("--check-floors", action="store_true", help="exit 1 if a metric falls below eval/floors.json")
     ev.add_argument("--verbose", action="store_true", help="list every failing question")
+    ev.add_argument("--llm", action="store_true",
+                    help="also run the gold questions through the LLM step (needs KEYHOLDER_LLM_URL and _MODEL)")
     ev.set_defaults(func=cmd_eval)
 
     bench = sub.add_parser("bench", help="benchmark latency, start-up, index builds, throughput and memory")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.answer import compose, decline, normalise_question
+from bot.answer import Claim, cite, compose, decline, normalise_question
 from bot.declines import Reason
 from bot.embedding import Embedder
 from bot.index import Index, build_index, load_index, staleness
@@ -179,6 +179,10 @@ class Engine(Catalogue):
         """Retrieve and compose for an embedded, already screened question: the part that grows with the collection."""
         hits = retrieve(self.index, query or question, qvec, top_k=self.settings.top_k, mode=mode)
         return compose(question, hits, self.index, qvec, self.docs, personal, self.settings.max_sentences, query)
+
+    def cite_written(self, base: Answer, claims: list[Claim], model: str) -> Answer:
+        """Sentences an LLM wrote (each already checked) as an Answer, cited like the extractive `base`."""
+        return cite(base.question, claims, self.docs, base.caveat is not None, base.hits, "written", model)
 
     def timed_answer(self, question: str, context: str | None = None) -> Timed:
         """`answer` with its wall-clock latency."""

@@ -392,6 +392,10 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     engine = Engine.load(settings)
     results = evaluate(engine, gold)
     red = evaluate_redteam(engine, redteam)
+    from bot.checker import Checker
+    from bot.writer_eval import checker_table, evaluate_checker, evaluate_llm, llm_table, load_checker_cases
+
+    checker = evaluate_checker(Checker(engine.embedder.encode), load_checker_cases())
     splits = ["all", "dev", "heldout"] if args.split == "all" else [args.split]
     counts = {s: sum(1 for g in gold if s == "all" or g.split == s) for s in ("all", "dev", "heldout")}
     print(f"Gold questions: {counts['all']} ({counts['dev']} dev, {counts['heldout']} held out); "
@@ -403,14 +407,23 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
           f"{sum(1 for r in redteam if r.split == 'heldout')} held out).\n")
     for split in splits:
         print(redteam_table(red, split) + "\n")
+    print("Generated-sentence checker (eval/checker: dev = tuned on, heldout = sealed, written blind):\n"
+          + checker_table(checker) + "\n")
+    report: dict[str, Any] = {"gold": results, "redteam": red, "checker": checker}
+    if getattr(args, "llm", False):
+        chosen = [g for g in gold if g.type != "decline" and args.split in ("all", g.split)]
+        report["llm"] = evaluate_llm(settings, engine, chosen)
+        print(llm_table(report["llm"]) + "\n")
     if args.verbose:
         for f in results["hybrid"]["all"]["failures"] + red["both"]["all"]["failures"]:
             print("  -", f)
+        print("  - checker let through:", ", ".join(checker["all"]["let_through"]) or "none")
     if args.json:
-        Path(args.json).write_text(json.dumps({"gold": results, "redteam": red}, indent=1), encoding="utf-8")
+        Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
     if args.check_floors:
         floors = json.loads(FLOORS.read_text(encoding="utf-8"))
         bad = check_floors(results, floors.get("gold", {})) + check_redteam_floors(red, floors.get("redteam", {}))
+        bad += _out_of_bounds(checker, floors.get("checker", {}), ("unsupported_let_through",), "checker ")
         if bad:
             print("keyholder: quality regression: " + "; ".join(bad) + ".", flush=True)
             return 1

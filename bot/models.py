@@ -102,4 +102,5 @@ class Answer:
     related_cases: tuple[str, ...] = ()  # case document ids worth a /case
     sentences: tuple[AnswerSentence, ...] = ()
     lead: str = "extract"  # "quick" when the first sentence is a document's curated quick answer
+    generated_by: str | None = None  # the LLM that wrote the sentences (each checked), or None when extractive
     hits: tuple[Hit, ...] = field(default=(), compare=False)

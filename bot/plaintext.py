@@ -25,6 +25,13 @@ def format_citation(c: Citation) -> str:
     return f"[{c.n}] {format_source(c.source, 70)}"
 
 
+def provenance(answer: Answer) -> str | None:
+    """Says so when an LLM wrote the sentences (the extractive answer quotes the knowledge base and needs no note)."""
+    if answer.generated_by:
+        return f"Written by {answer.generated_by} from the cited sources; each sentence checked against them."
+    return None
+
+
 def answer_text(answer: Answer) -> str:
     """The whole text a user reads: body, notes, caveat and the numbered source list."""
     parts = [answer.body]
@@ -32,6 +39,9 @@ def answer_text(answer: Answer) -> str:
         parts.append("\n".join(answer.notes))
     if answer.caveat:
         parts.append(answer.caveat)
+    written = provenance(answer)
+    if written:
+        parts.append(written)
     if answer.citations:
         parts.append("Sources:\n" + "\n".join(format_citation(c) for c in answer.citations))
     # Source titles come from knowledge files; defuse mentions there too, whatever a file says.

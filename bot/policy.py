@@ -367,6 +367,11 @@ _MASS = re.compile(r"@(?=\s*(everyone|here)\b)", re.I)
 _MENTION = re.compile(r"<(@[!&]?|#)(?=\d)")
 
 
+def has_mention(text: str) -> bool:
+    """Whether a text contains @everyone, @here or a user, role or channel mention."""
+    return bool(_MENTION_TOKEN.search(text))
+
+
 def neutralise_mentions(text: str) -> str:
     """Defuse @everyone, @here and <@id>/<@&id>/<#id> so no text can ping anyone, whatever the sender's settings."""
     text = _MASS.sub("@\u200b", text)

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.answer import normalise_question
 from bot.cache import LRU
@@ -17,6 +18,9 @@ from bot.engine import Engine
 from bot.knowledge import Document, Kind
 from bot.models import Answer
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.generation import Writer
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ class AskService:
         self._task: asyncio.Task[None] | None = None
         self._sem = asyncio.Semaphore(settings.max_concurrency)
         self._cache: LRU[tuple[str, str], Answer] = LRU(cache_size)
+        self._writer: Writer | None = None
 
     # --- loading ----------------------------------------------------------------------------------
 
@@ -65,7 +70,9 @@ class AskService:
 
     async def _load(self) -> None:
         try:
-            self._engine = await asyncio.to_thread(self._loader)
+            engine = await asyncio.to_thread(self._loader)
+            self._writer = make_writer(self.settings, engine)
+            self._engine = engine
             log.info("engine ready: %d documents, %d passages", self._engine.document_count,
                      self._engine.passage_count)
         except BaseException as exc:
@@ -102,6 +109,8 @@ class AskService:
         if answer is None:
             async with self._sem:
                 answer = await asyncio.to_thread(engine.answer, question, context)
+            if self._writer is not None and not answer.declined:  # its own concurrency limit and time budget
+                answer = (await self._writer.improve(question, answer)).answer
             self._cache.put(key, answer)
         return answer
 
@@ -142,3 +151,14 @@ class AskService:
         return Stats(documents=e.document_count, cases=len(e.cases()), passages=e.passage_count,
                      model=e.embedder.name, index_built_at=e.index_built_at, knowledge_as_of=e.knowledge_as_of(),
                      kb_version=e.kb_version)
+
+
+def make_writer(settings: Settings, engine: Engine) -> Writer | None:
+    """The LLM step when KEYHOLDER_LLM_URL is set, else None (and then nothing of it is imported)."""
+    if not settings.llm_url:
+        return None
+    from bot.checker import Checker
+    from bot.generation import Writer
+
+    log.info("answers will be written by %s at %s, each sentence checked", settings.llm_model, settings.llm_url)
+    return Writer(settings, Checker(engine.embedder.encode), engine.cite_written)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -54,6 +55,29 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(default=4, ge=1)
     uid_salt: SecretStr | None = None
 
+    # Optional: answers written by an LLM from the retrieved sentences, each sentence checked (off by default).
+    llm_url: str | None = None  # an OpenAI-compatible server, e.g. http://ollama:11434/v1
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_api_key_file: Path | None = None
+    llm_timeout_s: float = Field(default=20.0, gt=0, le=600)
+    llm_concurrency: int = Field(default=1, ge=1, le=64)  # requests in flight to the LLM, apart from max_concurrency
+
+    @model_validator(mode="after")
+    def _llm(self) -> Settings:
+        if self.llm_url and not self.llm_model:
+            raise ValueError("KEYHOLDER_LLM_URL needs KEYHOLDER_LLM_MODEL (the model name the server knows)")
+        if self.llm_url and not re.match(r"https?://[^/\s]+", self.llm_url):
+            raise ValueError(f"KEYHOLDER_LLM_URL must be an http(s) URL, got {self.llm_url!r}")
+        return self
+
+    def llm_key(self) -> str | None:
+        """The LLM server's API key from KEYHOLDER_LLM_API_KEY, or read from KEYHOLDER_LLM_API_KEY_FILE."""
+        try:
+            return read_secret(self.llm_api_key, self.llm_api_key_file)
+        except OSError as exc:
+            raise ValueError(f"cannot read KEYHOLDER_LLM_API_KEY_FILE {self.llm_api_key_file}: {exc}") from exc
+
     @model_validator(mode="after")
     def _shards(self) -> Settings:
         if self.shard_ids is not None:
@@ -74,12 +98,16 @@ class Settings(BaseSettings):
 
     def token(self) -> str | None:
         """The Discord token from DISCORD_TOKEN, or read from DISCORD_TOKEN_FILE."""
-        if self.discord_token is not None and self.discord_token.get_secret_value().strip():
-            return self.discord_token.get_secret_value().strip()
-        if self.discord_token_file is not None:
-            try:
-                value = self.discord_token_file.read_text(encoding="utf-8").strip()
-            except OSError:
-                return None
-            return value or None
-        return None
+        try:
+            return read_secret(self.discord_token, self.discord_token_file)
+        except OSError:
+            return None
+
+
+def read_secret(value: SecretStr | None, path: Path | None) -> str | None:
+    """A secret given directly, else read from a file (stripped); None when neither is set or both are empty."""
+    if value is not None and value.get_secret_value().strip():
+        return value.get_secret_value().strip()
+    if path is not None:
+        return path.read_text(encoding="utf-8").strip() or None
+    return None

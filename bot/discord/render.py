@@ -12,6 +12,7 @@ from bot.cards import case_card
 from bot.declines import Reason, rule
 from bot.knowledge import Document, Kind
 from bot.models import Answer, Citation, Hit, Source
+from bot.plaintext import provenance
 from bot.policy import neutralise_mentions, strip_injection
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -123,11 +124,13 @@ def pack_fields(name: str, lines: Sequence[str], max_fields: int = 5) -> list[tu
 
 
 def footer_text(answer: Answer) -> str:
-    """The disclaimer, plus when the cited facts were last checked."""
+    """Who wrote it (when an LLM did), the disclaimer, and when the cited facts were last checked."""
+    written = provenance(answer)
+    text = f"{written} {DISCLAIMER}" if written else DISCLAIMER
     if answer.citations:
         oldest = min(c.as_of for c in answer.citations)
-        return f"{DISCLAIMER} Facts checked as of {oldest}."
-    return DISCLAIMER
+        return clip(f"{text} Facts checked as of {oldest}.", FOOTER_LIMIT)
+    return text
 
 
 def answer_description(answer: Answer) -> str:
