@@ -147,9 +147,22 @@ def fit_yes_no(answer: str, curated: str, asked: str, similarity: float = 1.0) -
     if not _YES_NO.match(answer):
         return answer
     if (similarity >= QUICK_KEEP_REPLY and is_yes_no(asked) and is_yes_no(curated)
-            and polarity(asked) == polarity(curated) and not either_or(asked) and not either_or(curated)):
+            and polarity(asked) == polarity(curated) and not either_or(asked) and not either_or(curated)
+            and not extra_terms(curated, asked)):
         return answer
     return strip_yes_no(answer)
+
+
+def extra_terms(curated: str, asked: str) -> set[str]:
+    """Words of the curated question the user did not ask about ("backups" in "are WhatsApp backups encrypted?"
+    against "is WhatsApp encrypted?"): its Yes or No may not be the answer to what was asked."""
+    mine = {t[:6] for t in tokenize(asked)}
+    return {t for t in tokenize(curated) if t[:6] not in mine and len(t) > 3 and t not in _GENERIC_TERMS}
+
+
+# Words that say how a question is asked, not what about ("end to end", "really").
+_GENERIC_TERMS = frozenset({"e2ee", "encrypt", "encrypted", "encryption", "default", "really", "actually", "still",
+                            "ever", "exactly", "that", "this", "with", "from", "does", "have", "were", "what"})
 
 
 def strip_yes_no(answer: str) -> str:

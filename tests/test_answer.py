@@ -174,3 +174,17 @@ def test_every_answer_sentence_links_only_to_sources_whose_marker_covers_it(kb_e
                 assert by_n[n].url in allowed, f"{gold.q!r}: [{n}] {by_n[n].url} does not state {s.text!r}"
         assert {n for s in answer.sentences for n in s.cites} == set(by_n), "the source list names only cited sources"
     assert answered > 200
+
+
+def test_a_curated_yes_or_no_about_something_narrower_is_not_the_reply(kb_engine: Engine) -> None:
+    """'Are WhatsApp backups encrypted by default?' answers 'Not by default'; that must not answer
+    'is WhatsApp encrypted by default?', whose answer is yes."""
+    from bot.answer import fit_yes_no
+
+    backups = "Not by default: WhatsApp backups are end-to-end encrypted only if the user turns it on."
+    assert fit_yes_no(backups, "are whatsapp backups end to end encrypted by default?",
+                      "is whatsapp end to end encrypted by default", 0.92).startswith("WhatsApp backups")
+    assert fit_yes_no(backups, "are whatsapp backups end to end encrypted by default?",
+                      "are whatsapp backups encrypted by default", 0.97).startswith("Not by default")
+    first = kb_engine.answer("is whatsapp end to end encrypted by default").sentences[0].text
+    assert first.startswith("Yes") and "April 5, 2016" in first
