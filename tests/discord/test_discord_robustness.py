@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -142,54 +143,60 @@ async def test_questions_before_the_model_is_ready_wait_instead_of_failing(
         await r.stop()
 
 
-async def test_an_exception_in_a_command_gets_a_reference_and_the_bot_keeps_going(
-        running: Running, caplog: pytest.LogCaptureFixture) -> None:
-    fake = running.fake
+@pytest.fixture
+def broken_ask(running: Running) -> Iterator[Callable[[], None]]:
+    """The service's ask raises, as a corrupt index would, until the test calls the function yielded (or ends)."""
     real_ask = running.bot.service.ask
 
     async def broken(question: str, context: str | None = None) -> object:
         raise RuntimeError("index exploded")
 
+    def repair() -> None:
+        running.bot.service.ask = real_ask  # type: ignore[method-assign]
+
     running.bot.service.ask = broken  # type: ignore[method-assign,assignment]
+    yield repair
+    repair()
+
+
+def assert_reported_without_question(caplog: pytest.LogCaptureFixture, text: str, where: str = "") -> None:
+    """The user got a reference; the log has it with a traceback, and no question text."""
+    ref = re.search(r"reference `([0-9a-f]{8})`", text)
+    assert ref and "Something went wrong on my side" in text
+    assert any(ref.group(1) in rec.getMessage() and where in rec.getMessage() and rec.exc_info
+               for rec in caplog.records)
+    assert all("All Writs Act" not in rec.getMessage() for rec in caplog.records), "no question text in logs"
+
+
+async def test_an_exception_in_a_command_gets_a_reference_and_the_bot_keeps_going(
+        running: Running, broken_ask: Callable[[], None], caplog: pytest.LogCaptureFixture) -> None:
+    fake = running.fake
     with caplog.at_level(logging.ERROR, logger="bot.discord"):
         failed = await fake.slash("ask", running.user("alice"), question="What is the All Writs Act?")
         await fake.wait_for(lambda: failed.followups, 10, "the error message")
     msg = failed.followups[0]
     assert failed.events == ["callback:5", "delete:@original", "followup"], "the public placeholder is removed"
     assert msg["flags"] & EPHEMERAL
-    ref = re.search(r"reference `([0-9a-f]{8})`", msg["content"])
-    assert ref and "Something went wrong on my side" in msg["content"]
-    assert any(ref.group(1) in rec.getMessage() and rec.exc_info for rec in caplog.records)
-    assert all("All Writs Act" not in rec.getMessage() for rec in caplog.records), "no question text in logs"
+    assert_reported_without_question(caplog, msg["content"])
     assert running.bot.metrics.errors == 1
 
-    running.bot.service.ask = real_ask  # type: ignore[method-assign]
+    broken_ask()
     again = await fake.slash("ask", running.user("alice"), question="What is the All Writs Act?")
     await fake.wait_for(lambda: again.followups, 20, "the next answer")
     assert "All Writs Act" in again.followups[0]["embeds"][0]["description"]
 
 
-async def test_a_failed_mention_is_reported_like_a_failed_command(running: Running,
+async def test_a_failed_mention_is_reported_like_a_failed_command(running: Running, broken_ask: Callable[[], None],
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     """Mentions and commands share one error path: the same reference reply, log line and error count."""
     fake = running.fake
-    real_ask = running.bot.service.ask
-
-    async def broken(question: str, context: str | None = None) -> object:
-        raise RuntimeError("index exploded")
-
-    running.bot.service.ask = broken  # type: ignore[method-assign,assignment]
     with caplog.at_level(logging.ERROR, logger="bot.discord"):
         asked = await fake.post(running.user("ivy"), f"<@{fake.bot_user['id']}> What is the All Writs Act?",
                                 mentions=[fake.bot_user])
         reply = (await fake.wait_for(lambda: fake.replies_to(asked["id"]), 10, "the error reply"))[0]
-    ref = re.search(r"reference `([0-9a-f]{8})`", reply["content"])
-    assert ref and "Something went wrong on my side" in reply["content"] and not reply.get("embeds")
-    assert any(ref.group(1) in rec.getMessage() and "mention" in rec.getMessage() and rec.exc_info
-               for rec in caplog.records)
-    assert all("All Writs Act" not in rec.getMessage() for rec in caplog.records), "no question text in logs"
+    assert not reply.get("embeds")
+    assert_reported_without_question(caplog, reply["content"], "mention")
     assert running.bot.metrics.errors == 1
-    running.bot.service.ask = real_ask  # type: ignore[method-assign]
 
 
 async def test_health_and_metrics_endpoints(running: Running) -> None:
