@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +62,7 @@ class Catalogue:
     def __init__(self, docs: list[Document]):
         self.docs = {d.id: d for d in docs}
         self.kb_version = hashlib.sha256("".join(sorted(d.content_hash for d in docs)).encode()).hexdigest()[:12]
+        self._titles = {d.id: d.meta.title for d in docs}
 
     @property
     def document_count(self) -> int:
@@ -72,9 +73,9 @@ class Catalogue:
         """One document by id, or None."""
         return self.docs.get(doc_id)
 
-    def titles(self) -> dict[str, str]:
-        """Document id → title, for rendering sources."""
-        return {d.id: d.meta.title for d in self.docs.values()}
+    def titles(self) -> Mapping[str, str]:
+        """Document id → title, for rendering sources (built once: the documents do not change)."""
+        return self._titles
 
     def knowledge_as_of(self) -> str:
         """The date the most recently checked document was checked (ISO), or '' with no documents."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -139,7 +139,7 @@ class AskService:
         """All documents."""
         return (await self.wait_ready()).topics()
 
-    def doc_titles(self) -> dict[str, str]:
+    def doc_titles(self) -> Mapping[str, str]:
         """Document id → title, for rendering sources and buttons (empty while loading)."""
         return self._engine.titles() if self._engine is not None else {}
 

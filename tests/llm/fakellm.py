@@ -20,6 +20,8 @@ class FakeLLM:
     delay_s: float = 0.0
     mode: str = "ok"  # "ok", "malformed", "no_choices", "http_500"
     requests: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: int = 0
+    peak: int = 0  # the most requests it was answering at once
     port: int = 0
     _runner: web.AppRunner | None = None
 
@@ -44,6 +46,14 @@ class FakeLLM:
     async def _complete(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.requests.append(body)
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            return await self._respond(body)
+        finally:
+            self.in_flight -= 1
+
+    async def _respond(self, body: dict[str, Any]) -> web.Response:
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         if self.mode == "http_500":

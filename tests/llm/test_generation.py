@@ -95,7 +95,6 @@ async def test_unsupported_sentences_are_dropped_and_never_shown(kb_engine: Engi
 
 async def test_a_failed_lead_or_too_few_kept_sentences_give_the_extractive_answer(
         kb_engine: Engine, tmp_path: Path, llm: FakeLLM) -> None:
-    llm.reply = quoting(1, 2, extra="")
     llm.reply = lambda req: f"The FBI won the Brooklyn case in 2021. [1] {given(req)[2]} [2] {given(req)[3]} [3]"
     failed_lead = await improve(kb_engine, tmp_path, llm)
     assert failed_lead.fallback == "lead failed"
@@ -167,26 +166,11 @@ async def test_requests_to_the_endpoint_have_their_own_concurrency_limit(kb_engi
                                                                          llm: FakeLLM) -> None:
     llm.delay_s = 0.4
     llm.reply = quoting(1, 2)
-    in_flight = peak = 0
-    original = llm._complete
-
-    async def counting(request: Any) -> Any:
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        try:
-            return await original(request)
-        finally:
-            in_flight -= 1
-    llm._complete = counting  # type: ignore[method-assign]
-    # Re-register the handler: aiohttp bound the original when the app was built.
-    await llm.close()
-    await llm.start()
     writer = writer_for(kb_engine, tmp_path, llm.url, llm_concurrency=1)
     answer = kb_engine.answer(QUESTION)
     outcomes = await asyncio.gather(*(writer.improve(QUESTION, answer) for _ in range(3)))
     assert all(o.fallback is None for o in outcomes)
-    assert peak == 1
+    assert llm.peak == 1
 
 
 async def test_the_service_uses_the_llm_step_only_when_configured(kb_engine: Engine, tmp_path: Path,
