@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answer import Claim, cite, compose, decline, normalise_question
-from bot.declines import Reason
+from bot.declines import RULES, Reason
 from bot.embedding import Embedder
 from bot.index import Index, build_index, load_index, staleness
 from bot.intent import ALLOWED, IntentModel
@@ -20,10 +20,12 @@ from bot.knowledge import Document, Kind, load_knowledge
 from bot.models import Answer
 from bot.policy import (
     MAX_QUESTION_CHARS,
+    asks_what_it_is,
     contact_data,
     harm_category,
     is_personal,
     redact_contact,
+    refine_harm,
     resolve_report,
     scope_category,
     strip_injection,
@@ -171,8 +173,11 @@ class Engine(Catalogue):
         if screen in ("both", "exemplars"):
             ivec = qvec if not context and resolved == clean else self.embedder.encode_one(clean)
             verdict = self.intents.judge(ivec)
-            if verdict.reason is not None:
-                return decline(question, verdict.reason)
+            reason = verdict.reason
+            if reason is not None and RULES[reason].harmful and asks_what_it_is(clean):
+                reason = None  # "what is stalkerware?" names a harm without asking for it
+            if reason is not None:
+                return decline(question, Reason(refine_harm(reason.value, clean)))
         return self.respond(question, qvec, query, is_personal(clean), mode)
 
     def respond(self, question: str, qvec: np.ndarray, query: str | None = None, personal: bool = False,

@@ -66,13 +66,14 @@ _WHOSE = re.compile(
     rf"\b({_PERSON}|some\s?one('?s)?|some\s?body('?s)?|someones|anyone('?s)?|another\s+person('?s)?|other\s+people('?s)?|"
     r"(his|her|their)\s+(phone|iphone|android|mac|laptop|computer|account|e-?mail|gmail|messages|texts|icloud|chats|dms|password\w*)|"
     r"someone\s+else('?s)?|a\s+stranger('?s)?|not\s+mine|isn'?t\s+mine|that'?s\s+not\s+mine|don'?t\s+own|"
-    r"(i|we)\s+found|a\s+found|stolen|without\s+(him|her|them|my\s+\w+)\s+(knowing|noticing|finding\s+out)|"
+    r"(i|we|u|you)\s+(just\s+)?found|a\s+found|found\s+(an?|this|the)\s+(\w+\s+)?(phone|iphone|android|laptop|ipad)|stolen|without\s+(him|her|them|my\s+\w+)\s+(knowing|noticing|finding\s+out)|"
     r"without\s+(a|their)\s+(warrant|consent|permission))\b",
     re.I)
 _ACCESS = re.compile(
     r"\b(hack|hak|hacking|break\s+in(to)?|get\s+in(to|\s+to)?|get\s+past|bypass|crack|brute[\s-]*forc\w*|unlock|access|"
     r"look\w*\s+(through|at|into)|read\w*|see\w*|view\w*|spy\w*|snoop\w*|watch\w*|intercept\w*|track\w*|monitor\w*|mirror\w*|"
     r"clon\w+|sim[\s-]*swap\w*|phish\w*|steal\w*|"
+    r"forward\w*|redirect\w*|divert\w*|get(ting)?\b.{0,40}\b(sent|forwarded|copied|mirrored)\s+to\s+(me|my)|"
     r"take\s+over|log\s*in(to)?|login|impersonate|pretend\s+to\s+be|pull|dump|extract|download|reset|lock\s+\w+\s+out|"
     r"install|keylog\w*|grab|recover\s+(her|his|their)|get\s+(the|their|her|his)\s+\w+\s+(off|from|out)|get\s+(them|it)\s+(off|from|out))\b",
     re.I)
@@ -110,6 +111,22 @@ def structural_harm(question: str) -> str | None:
     if asks and _ACCESS.search(question) and _WHOSE.search(question):
         return "break_in"
     return None
+
+
+_DEFINITION = re.compile(r"^\s*(what\s+(is|are)|what'?s|whats|define|meaning\s+of)\s+(a\s+|an\s+|the\s+)?[\w-]+(\s+[\w-]+)?\s*\??\s*$",
+                         re.I)
+
+
+def asks_what_it_is(question: str) -> bool:
+    """A bare "what is stalkerware?": a request for a definition, which names a harm without asking for it."""
+    return bool(_DEFINITION.match(question))
+
+
+def refine_harm(category: str, question: str) -> str:
+    """A tool turned on a person ("a phishing page to grab my roommate's login") is a break-in; code to build is malware."""
+    if category == "malware" and _WHOSE.search(question) and not _CREATE.search(question):
+        return "break_in"
+    return category
 
 
 def harm_category(question: str) -> str | None:
@@ -221,7 +238,7 @@ _OUT_OF_SCOPE = re.compile(
     r"|\brecover\b.{0,20}\b(deleted|my\s+own)\b|\bfactory\s+(reset|settings)\b|\bwon'?t\s+(charge|turn\s+on)\b"
     r"|\btransfer\b.{0,30}\b(to|from)\s+(a\s+new|iphone|android)\b|\bback\s+up\s+my\b.{0,30}\bto\s+my\b"
     r"|\b(best|which|what)\b.{0,15}\b(vpn|password\s+manager|antivirus)\b|\b(speed\s+up|faster)\b.{0,20}\b(computer|wifi|phone)\b"
-    r"|\b(turn\s+on|set\s+up|enable)\s+two[\s-]factor\b|\bdelete\s+my\b.{0,20}\baccount\b"
+    r"|\b(turn\s+on|set\s+up|enable)\s+two[\s-]factor\b|\b(turn\s+(on|off)|set\s+up|enable|disable|use)\s+(the\s+)?find\s+my\b|\bdelete\s+my\b.{0,20}\baccount\b"
     r"|\bmy\s+(employer|boss|company|school|parents?|landlord|work(place)?)\b.{0,40}\b(read|see|monitor|track|watch|fire|"
     r"install|look\s+at|allowed)\b|\b(can|could|does|is)\s+(my\s+)?(employer|boss|school|parents?|landlord)\b"
     r"|\b(legal|illegal|allowed|ok|okay)\b.{0,30}\b(read|check|monitor|track|see)\b.{0,20}\bmy\s+(\d+[\s-]*year[\s-]*old|kid|child|"
