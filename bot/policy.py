@@ -57,7 +57,10 @@ _REQUEST = re.compile(
     r"what\s+(tool|app|software|program)|is\s+there\s+(a|any)\s+(way|trick|tool|app|method)|give\s+me|tell\s+me\s+how|teach\s+me|"
     r"show\s+me|walk\s+me\s+through|help\s+me|steps?\s+(to|for)|ways?\s+to|i\s+(want|need|wanna|have)\s+to|can\s+(you|u)\b|"
     r"could\s+you|what\s+would\s+it\s+take|what\s+should\s+i|what\s+do\s+i\s+do|explain\s+(how|step)|in\s+(real,?\s+)?working\s+detail|"
-    r"where\s+do\s+i\s+start|please\s+(explain|generate|write|tell))",
+    r"where\s+do\s+i\s+start|please\s+(explain|generate|write|tell)|(can|could|should|would|do)\s+i\s+(?!be\b|have\s+to\b|refuse\b|legally\b)|how\s+\w+\s+should\s+i\b|"
+    r"what('?s|\s+is)\s+(the|a)\s+(\w+\s+)?(trick|way|method|hack|secret|story|lie|excuse)\b|whats\s+(the|a)\s+(\w+\s+)?(trick|way|method|hack)\b|"
+    r"what\s+(would|do|should)\s+i\s+(need|buy|use|say|tell)|is\s+it\s+possible\s+to|set[\s-]*up\s+guide|guide\s+(to|for)|"
+    r"how\s+(do|can|should)\s+(we|my\s+\w+))",
     re.I)
 _PERSON = (r"(my|his|her|their|our|a|an|the|some|this|that)\s+(\w+\s+)?(ex|ex-?\w+|wife|husband|spouse|partner|girl\s?friend|boy\s?friend|"
            r"gf|bf|boss|co-?worker|colleague|neighbou?r|room\s?mate|flat\s?mate|sister|brother|friend|daughter|son|teen\w*|kid|"
@@ -73,7 +76,8 @@ _ACCESS = re.compile(
     r"\b(hack|hak|hacking|break\s+in(to)?|get\s+in(to|\s+to)?|get\s+past|bypass|crack|brute[\s-]*forc\w*|unlock|access|"
     r"look\w*\s+(through|at|into)|read\w*|see\w*|view\w*|spy\w*|snoop\w*|watch\w*|intercept\w*|track\w*|monitor\w*|mirror\w*|"
     r"clon\w+|sim[\s-]*swap\w*|phish\w*|steal\w*|"
-    r"forward\w*|redirect\w*|divert\w*|get(ting)?\b.{0,40}\b(sent|forwarded|copied|mirrored)\s+to\s+(me|my)|"
+    r"go\s+through|going\s+through|dig\s+through|scroll\s+through|restor\w+|spoof\w*|"
+    r"forward\w*|redirect\w*|divert\w*|pick\s+up|listen\s+(in|to)|eavesdrop\w*|overhear\w*|sniff\w*|captur\w+|ping|locate|geolocat\w*|find\s+out\s+where|rent\b|get(ting)?\b.{0,40}\b(sent|forwarded|copied|mirrored)\s+to\s+(me|my)|"
     r"take\s+over|log\s*in(to)?|login|impersonate|pretend\s+to\s+be|pull|dump|extract|download|reset|lock\s+\w+\s+out|"
     r"install|keylog\w*|grab|recover\s+(her|his|their)|get\s+(the|their|her|his)\s+\w+\s+(off|from|out)|get\s+(them|it)\s+(off|from|out))\b",
     re.I)
@@ -81,12 +85,24 @@ _HIDE = re.compile(
     r"\b(hide|hiding|delete|wipe|erase|destroy|get\s+rid\s+of|shred|nuke|tamper|falsify|fake|corrupt|smuggle|dodge|avoid|evade|"
     r"beat|get\s+around|stop\s+(the\s+)?\w+\s+from|keep\s+(the\s+)?\w+(\s+and\s+the\s+\w+)?\s+from|stay\s+ahead\s+of|tip\s+off|"
     r"warn\b.{0,40}\bwithout|lie\s+to|cover\s+up|obstruct|never\s+find|can'?t\s+(trace|read|find)|wont\s+find|won'?t\s+find|"
-    r"without\s+(the\s+)?\w+\s+(ever\s+)?(seeing|knowing|finding|noticing|catching))\b",
+    r"without\s+(the\s+)?\w+\s+(ever\s+)?(seeing|knowing|finding|noticing|catching)|"
+    r"without\s+(the\s+)?(\w+\s+){0,2}(getting|tracing|intercepting|hearing|reading|being\s+able)|"
+    r"without\s+.{0,30}\b(usable|admissible|traced?|tracing)\b|(not|never)\s+(be\s+)?(usable|admissible)|"
+    r"(believable|convincing|good|best|safe)\s+(story|lie|excuse|alibi)|cover\s+story|covers?\s+for|lie\s+(to\s+)?(tell|give)|"
+    r"what\s+to\s+tell\s+(the\s+)?(police|agents?|fbi|cops|investigators)|"
+    r"(are|is|be)\s+gone\s+before|before\s+(the\s+)?(\w+\s+)?(gets?|sees?|seizes?|takes?|finds?|asks?|arrives?|lands?|is\s+served|served|comes?)|"
+    r"let\s+(\w+\s+){0,3}know\b.{0,80}\b(warrant|subpoena|order|investigat\w*|wiretap\w*)|clean\s+(it|them|this|that|\w+)?\s*up|scrub\w*|"
+    r"make\s+it\s+look\s+(like|as\s+if)|look\s+like\s+an?\s+accident|by\s+accident|stag(e|ed|ing)\b|"
+    r"(story|stories|alibis?)\s+(match\w*|straight|line\s+up)|same\s+story|get\s+our\s+\w+\s+straight|"
+    r"(becomes?|is|are)\s+useless|render\w*\s+.{0,20}useless|make\s+.{0,30}useless|switch\s+phones|"
+    r"keep\s+(on\s+)?(doing\s+business|selling|dealing|moving|talking\s+about|doing\s+it)|"
+    r"can'?t\s+(reach|get|touch|see|access|seize|subpoena|use)|cannot\s+(reach|get|touch|see|access|seize|use))\b",
     re.I)
 _AUTHORITY = re.compile(
     r"\b(police|cops?|fbi|feds?|dea|irs|sec|auditors?|investigators?|investigation|warrants?|subpoena\w*|grand\s+jury|"
-    r"court[\s-]+order(ed)?|raid|wiretap|gag\s+order|forensic\w*|trial|evidence|detectives?|prosecutors?|law\s+enforcement|"
-    r"government|national\s+security\s+letter|search|arrest|authorities|examiners?|cellebrite|alibi|bail|probation)\b",
+    r"court[\s-]+order(ed)?|raid|wiretap\w*|gag\s+order|forensic\w*|trial|evidence|detectives?|prosecutors?|law\s+enforcement|"
+    r"government|national\s+security\s+letter|search|arrest|authorities|examiners?|cellebrite|alibi|bail|probation|"
+    r"investigat\w*|court|judge|sealed|order|border|agents?|customs|cbp|da|district\s+attorney|prosecution|seiz\w*|indict\w*)\b",
     re.I)
 _CREATE = re.compile(
     r"\b(write|code|make|build|create|generate|develop|program|design|craft|give\s+me\s+(a|an|the|some|working)|"
@@ -94,6 +110,9 @@ _CREATE = re.compile(
 _MALWARE = re.compile(
     r"\b(malware|ransomware|key\s?logger|trojan|virus|worm|rootkit|botnet|rat|remote\s+access\s+(tool|trojan)|exploit|payload|"
     r"zero[\s-]*(click|day)|info\s?stealer|stealer|grabber|spyware|stalkerware|phishing\s+(kit|page|site)|fake\s+(login|banking|bank)|"
+    r"(uploads?|sends?|posts?|forwards?|exfiltrat\w*|saves?)\b.{0,60}\bto\s+(me|my)\b|fake\s+(\w+\s+)?(app|apk|login|page|site|version)|"
+    r"(clone|copy|replica)\s+of\s+.{0,30}(sign[\s-]?in|log[\s-]?in)\s+page|(sign[\s-]?in|log[\s-]?in)\s+page\s+that|"
+    r"captur\w+\s+(every\s+|all\s+)?(password|keystroke|login|key)|intercepts?\s+(otp|2fa|sms|one[\s-]time|texts|codes)|ss7|"
     r"macro\b.{0,30}\b(downloads|runs)|(downloads|runs)\s+(and\s+runs\s+)?an?\s+exe|uploads?\b.{0,40}\bto\s+me\b|ddos|polymorphic|credential\s+stealer|brute[\s-]*forc\w*\s+\w*\s*(script|tool)|"
     r"(script|app|program|something|code)\s+that\s+(steals|brute|encrypts|records|uploads|grabs|hides|deletes|turns\s+on)|"
     r"steals?\s+(saved\s+|chrome\s+|browser\s+)?(passwords|cookies|tokens|logins)|records?\s+logins|"
@@ -129,17 +148,30 @@ def refine_harm(category: str, question: str) -> str:
     return category
 
 
+_AUTHORITY_ACTS = re.compile(
+    r"\b(can|could|do|does|did|would|will|may|might|must|is|are|how\s+(do|does|did|can|could|would|might)|when\s+(can|do|does|may)|"
+    r"is\s+it\s+legal\s+for|are\s+(the\s+)?\w+\s+allowed\s+to)\s+(the\s+)?(police|cops|fbi|feds|government|investigators|"
+    r"law\s+enforcement|detectives|agents|prosecutors|nsa|authorities|courts?|a\s+court|a\s+judge|the\s+state|officers)\b", re.I)
+
+
+def about_lawful_access(question: str) -> bool:
+    """"Could police track his phone without a warrant?": a question about what authorities may do, not a request."""
+    return bool(_AUTHORITY_ACTS.search(question))
+
+
 def harm_category(question: str) -> str | None:
     """The kind of harmful help the wording asks for ("break_in", "malware", "personal_data", "evasion"), or None.
 
     Wording only: bot/intent.py catches the same intents phrased in ways no pattern anticipates.
     """
+    lawful = about_lawful_access(question)
     for category, patterns in HARM_PATTERNS.items():
-        if any(p.search(question) for p in patterns):
+        if any(p.search(question) for p in patterns) and not (lawful and category == "break_in"):
             return category
     if seeks_personal_data(question):
         return "personal_data"
-    return structural_harm(question)
+    found = structural_harm(question)
+    return None if lawful and found == "break_in" else found
 
 
 # --- personal contact data ----------------------------------------------------------------------
@@ -159,7 +191,8 @@ _SEEKS = re.compile(
     r"|\b(e-?mail(\s+address)?|phone|address)\s+and\s+(phone|number|address|e-?mail)\b"
     r"|\b(find|get|give|tell|send|look\s+up)\b.{0,20}\b(e-?mail(\s+address)?|phone\s+number|number|address)\s+(of|for)\s+(the|this|that|a|my)\b"
     r"|\b(home|house|current|street|mailing)\s+address(es)?\b|\baddress(es)?\s+of\b"
-    r"|\b(personal|private|home)\s+(e-?mail|phone|cell|number|contact|info|information|details)\b"
+    r"|\b(personal|private|home)\s+(e-?mail|gmail|outlook|yahoo|phone|cell|number|contact|info|information|details)\b"
+    r"|\bwhich\s+(city|town|state|country|neighbou?rhood|area|suburb)\s+(\w+\s+)?(lives?|is\s+from|stays?)\b"
     r"|\b(\w+'s|his|her|their)\s+((personal|private|home|cell|mobile|work)\s+)?((phone|cell|mobile)\s+)?"
     r"(numbers?|no\.|#|e-?mail\s+address(es)?|address(es)?)\b"
     r"|\b(phone|cell|mobile)\s+numbers?\s+(of|for)\s+(my|the|this|that|a|[A-Z])"
@@ -196,9 +229,16 @@ def contact_data(text: str) -> list[str]:
     return found
 
 
+_OWN_DETAILS = re.compile(r"\b(my|our)\s+(own\s+)?((ip|e-?mail|home|phone|cell|mobile)\s+)?(address|number|e-?mail|location|name)"
+                          r"(\s+(and|or|,)\s+((ip|e-?mail|home|phone|cell|mobile)\s+)?(address|number|e-?mail|location|name))*\b", re.I)
+
+
 def seeks_personal_data(text: str) -> bool:
-    """Whether a request asks for someone's contact details or whereabouts, or carries such details."""
-    return bool(_SEEKS.search(text)) or bool(contact_data(text))
+    """Whether a request asks for someone's contact details or whereabouts, or carries such details.
+
+    The asker's own details ("will Telegram give my IP address and phone number to police?") are what a provider
+    holds about them: an on-topic question, not a search for someone."""
+    return bool(_SEEKS.search(_OWN_DETAILS.sub(" ", text))) or bool(contact_data(text))
 
 
 REDACTED = "[contact details removed]"
@@ -241,17 +281,26 @@ _OUT_OF_SCOPE = re.compile(
     r"|\b(turn\s+on|set\s+up|enable)\s+two[\s-]factor\b|\b(turn\s+(on|off)|set\s+up|enable|disable|use)\s+(the\s+)?find\s+my\b|\bdelete\s+my\b.{0,20}\baccount\b"
     r"|\bmy\s+(employer|boss|company|school|parents?|landlord|work(place)?)\b.{0,40}\b(read|see|monitor|track|watch|fire|"
     r"install|look\s+at|allowed)\b|\b(can|could|does|is)\s+(my\s+)?(employer|boss|school|parents?|landlord)\b"
+    r"|\bshould\s+i\s+(get|buy|switch\s+to|pick|choose)\s+(a|an|the)\b|\b(pixel|iphone|android|samsung)\s+or\s+(an?\s+)?(pixel|iphone|android|samsung)\s+for\b"
+    r"|\bsmall[\s-]+claims\b|\bsue\s+(my|the|a)\s+(neighbou?r|landlord|contractor|ex|employer|mechanic)\b|\bwon'?t\s+pay\b"
+    r"|\b(custody|divorce|family\s+court|alimony|child\s+support|immigration|visa|green\s+card|tax(es)?|landlord|tenant)\b"
     r"|\b(legal|illegal|allowed|ok|okay)\b.{0,30}\b(read|check|monitor|track|see)\b.{0,20}\bmy\s+(\d+[\s-]*year[\s-]*old|kid|child|"
     r"children|son|daughter|teen\w*)",
     re.I | re.S,
 )
 
 
+# "Can WhatsApp reset my backup password?" asks who holds the key, which the knowledge base answers.
+_PROVIDER_RECOVERY = re.compile(
+    r"\b(can|could|will|would|does|do)\s+(apple|whatsapp|google|signal|telegram|meta|microsoft|icloud|they|the\s+company|the\s+app)\s+"
+    r"(\w+\s+)?(reset|recover|restore|decrypt|unlock|see|read|get\s+(it|them)\s+back)\b", re.I)
+
+
 def scope_category(question: str) -> str | None:
     """'off_topic' (jokes, recipes, stock tips...) or 'out_of_scope' (account support, employer monitoring...), or None."""
     if _OFF_TOPIC.search(question):
         return "off_topic"
-    if _OUT_OF_SCOPE.search(question):
+    if _OUT_OF_SCOPE.search(question) and not _PROVIDER_RECOVERY.search(question):
         return "out_of_scope"
     return None
 
@@ -272,10 +321,12 @@ _INJECTION = re.compile(
     r"(pirate|french|spanish|german|shakespeare|poem|rhyme|emoji|all\s+caps|uppercase)\b|\bunrestricted\s+mode\b"
     r"|\bdisable\s+(citations?|sources|filters?|safety)\b|\b(reveal|show|print)\s+(your\s+)?(system\s+)?prompt\b"
     r"|\bjailbreak\b|\bmode\s+on\b|\bswear\b|\byou\s+must\b|\byou\s+are\s+(chatgpt|dan|evilbot|an?\s+\w+bot)\b"
-    r"|\b(i'?m|i\s+am)\s+the\s+(developer|admin|operator)\b|\bplease\s+ignore\b",
+    r"|\b(i'?m|i\s+am)\s+the\s+(developer|admin|operator)\b|\bplease\s+ignore\b"
+    r"|\b(your|hidden|secret|internal|original|initial)\s+(instructions|prompt|rules|configuration|guidelines)\b",
     re.I | re.M,
 )
-_TAGGED = re.compile(r"<\s*(system|assistant|admin|developer|instructions?)\s*>.*?<\s*/\s*\1\s*>", re.I | re.S)
+_TAGGED = re.compile(r"<\s*(system|assistant|admin|developer|instructions?)\s*>.*?<\s*/\s*\1\s*>"
+                     r"|\{[^{}]{0,400}[\"'](role|system|content|instructions?)[\"'][^{}]{0,400}\}", re.I | re.S)
 _MENTION_TOKEN = re.compile(r"@\s*(everyone|here)\b|<(@[!&]?|#)\d+>", re.I)
 _ROLE = re.compile(r"^\s*[\[<(]?\s*(system|assistant|admin|developer)\s*[\]>):]\s*", re.I)
 _QUESTION_START = re.compile(r"^(who|what|when|where|why|how|which|is|are|was|were|do|does|did|can|could|will|would|should|has|have)\b",
