@@ -3,7 +3,9 @@
 Wording rules (bot/policy.py) catch the phrasings someone thought of; this catches the rest (slang, typos,
 indirect "what's the easiest way to see…") with the model that is already loaded for retrieval. A request is
 declined for a type when its closest exemplars of that type are near enough (the type's threshold in
-bot/declines.py) and clearly nearer than its closest legitimate neighbours (`allowed`).
+bot/declines.py) and at least as near as its closest legitimate neighbours (`allowed`): a margin of 0, chosen on
+the dev red-team set (margins -0.02 to 0.05 and TOP 1 to 3 compared; none declined an on-topic dev or gold question
+at TOP 2, and 0 keeps most of the recall).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Verdict:
 class IntentModel:
     """Exemplar vectors by label; `judge` scores one question vector against them."""
 
-    def __init__(self, labels: list[str], vectors: np.ndarray, margin: float = 0.02):
+    def __init__(self, labels: list[str], vectors: np.ndarray, margin: float = 0.0):
         self.labels = np.array(labels)
         self.vectors = vectors
         self.margin = margin
