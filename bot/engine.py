@@ -20,12 +20,14 @@ from bot.knowledge import Document, Kind, load_knowledge
 from bot.models import Answer
 from bot.policy import (
     MAX_QUESTION_CHARS,
+    asks_for_help,
     asks_what_it_is,
     contact_data,
     harm_category,
     is_personal,
     redact_contact,
     refine_harm,
+    request_sentences,
     resolve_report,
     scope_category,
     strip_injection,
@@ -104,6 +106,11 @@ class Catalogue:
         return found[0] if found and case_match_score(found[0], name) >= 0.5 else None
 
 
+# One sentence of a longer request is judged on its own only when it asks for help itself and is clearly nearer a
+# harmful type than the legitimate neighbours: short sentences ("I'm a journalism student.") embed noisily.
+SENTENCE_MARGIN = 0.05
+
+
 class Engine(Catalogue):
     """Answers questions from the knowledge base; every method is blocking (call it off the event loop)."""
 
@@ -172,13 +179,28 @@ class Engine(Catalogue):
         qvec = self.embedder.encode_one(query)
         if screen in ("both", "exemplars"):
             ivec = qvec if not context and resolved == clean else self.embedder.encode_one(clean)
-            verdict = self.intents.judge(ivec)
-            reason = verdict.reason
-            if reason is not None and RULES[reason].harmful and asks_what_it_is(clean):
-                reason = None  # "what is stalkerware?" names a harm without asking for it
+            reason = self._intent(clean, ivec)
             if reason is not None:
                 return decline(question, Reason(refine_harm(reason.value, clean)))
         return self.respond(question, qvec, query, is_personal(clean), mode)
+
+    def _intent(self, clean: str, ivec: np.ndarray) -> Reason | None:
+        """The exemplar verdict on the whole request, else a harmful verdict on any one of its sentences."""
+        reason = self.intents.judge(ivec).reason
+        if reason is not None and RULES[reason].harmful and asks_what_it_is(clean):
+            reason = None  # "what is stalkerware?" names a harm without asking for it
+        if reason is not None:
+            return reason
+        sentences = request_sentences(clean)
+        if not sentences:
+            return None
+        for sentence, vec in zip(sentences, self.embedder.encode(sentences), strict=True):
+            verdict = self.intents.judge(vec)
+            found = verdict.reason
+            if (found is not None and RULES[found].harmful and asks_for_help(sentence)
+                    and verdict.scores[found.value] - verdict.scores.get(ALLOWED, 0.0) >= SENTENCE_MARGIN):
+                return found
+        return None
 
     def respond(self, question: str, qvec: np.ndarray, query: str | None = None, personal: bool = False,
                 mode: str = "hybrid") -> Answer:

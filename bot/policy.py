@@ -54,12 +54,12 @@ _REQUEST = re.compile(
     r"\b(how\s+(do|can|could|would|should|might|does|did)\s+(i|we|one|you|u|someone|people|a\s+person|they|he|she)|how\s+to|hw\s+(do|to)|"
     r"how\s+you'?d|what('?s|\s+is)\s+(the\s+)?(best|easiest|simplest|quickest|fastest|safest|cheapest)\s+(way|method|tool|app|trick|setup)|"
     r"(best|easiest|simplest|quickest|safest)\s+(\w+\s+)?(way|app|tool|method|setup)|(which|wat|wht)\s+(tool|app|software|program|forensic|messaging|burner)|lets?\s+me\b|"
-    r"what\s+(tool|app|software|program)|is\s+there\s+(a|any)\s+(way|trick|tool|app|method)|give\s+me|tell\s+me\s+how|teach\s+me|"
+    r"what\s+(tool|app|software|program)|is\s+there\s+(a|any)\s+(\w+\s+)?(way|trick|tool|app|method|site|service|website)|is\s+it\s+better\s+to|would\s+it\s+be\s+better\s+to|what\s+(service|site|website)|give\s+me|tell\s+me\s+how|teach\s+me|"
     r"show\s+me|walk\s+me\s+through|help\s+me|steps?\s+(to|for)|ways?\s+to|i\s+(want|need|wanna|have)\s+to|can\s+(you|u)\b|"
     r"could\s+you|what\s+would\s+it\s+take|what\s+should\s+i|what\s+do\s+i\s+do|explain\s+(how|step)|in\s+(real,?\s+)?working\s+detail|"
     r"where\s+do\s+i\s+start|please\s+(explain|generate|write|tell)|(can|could|should|would|do)\s+i\s+(?!be\b|have\s+to\b|refuse\b|legally\b)|how\s+\w+\s+should\s+i\b|"
     r"what('?s|\s+is)\s+(the|a)\s+(\w+\s+)?(trick|way|method|hack|secret|story|lie|excuse)\b|whats\s+(the|a)\s+(\w+\s+)?(trick|way|method|hack)\b|"
-    r"what\s+(would|do|should)\s+i\s+(need|buy|use|say|tell)|is\s+it\s+possible\s+to|set[\s-]*up\s+guide|guide\s+(to|for)|"
+    r"what\s+(\w+\s+){0,3}(would|do|should)\s+i\s+(need|buy|use|say|tell)|is\s+it\s+possible\s+to|set[\s-]*up\s+guide|guide\s+(to|for)|"
     r"how\s+(do|can|should)\s+(we|my\s+\w+))",
     re.I)
 _PERSON = (r"(my|his|her|their|our|a|an|the|some|this|that)\s+(\w+\s+)?(ex|ex-?\w+|wife|husband|spouse|partner|girl\s?friend|boy\s?friend|"
@@ -78,7 +78,7 @@ _ACCESS = re.compile(
     r"clon\w+|sim[\s-]*swap\w*|phish\w*|steal\w*|"
     r"go\s+through|going\s+through|dig\s+through|scroll\s+through|restor\w+|spoof\w*|"
     r"forward\w*|redirect\w*|divert\w*|pick\s+up|listen\s+(in|to)|eavesdrop\w*|overhear\w*|sniff\w*|captur\w+|ping|locate|geolocat\w*|find\s+out\s+where|rent\b|get(ting)?\b.{0,40}\b(sent|forwarded|copied|mirrored)\s+to\s+(me|my)|"
-    r"take\s+over|log\s*in(to)?|login|impersonate|pretend\s+to\s+be|pull|dump|extract|download|reset|lock\s+\w+\s+out|"
+    r"take\s+over|log\s*in(to)?|login|impersonat\w*|pretend\w*\s+to\s+be|pull\w*|dump\w*|extract\w*|download\w*|reset\w*|lock\s+\w+\s+out|"
     r"install|keylog\w*|grab|recover\s+(her|his|their)|get\s+(the|their|her|his)\s+\w+\s+(off|from|out)|get\s+(them|it)\s+(off|from|out))\b",
     re.I)
 _HIDE = re.compile(
@@ -93,7 +93,7 @@ _HIDE = re.compile(
     r"(are|is|be)\s+gone\s+before|"
     r"let\s+(\w+\s+){0,3}know\b.{0,80}\b(warrant|subpoena|order|investigat\w*|wiretap\w*)|clean\s+(it|them|this|that|\w+)?\s*up|scrub\w*|"
     r"make\s+it\s+look\s+(like|as\s+if)|look\s+like\s+an?\s+accident|by\s+accident|stag(e|ed|ing)\b|"
-    r"(story|stories|alibis?)\s+(match\w*|straight|line\s+up)|same\s+story|get\s+our\s+\w+\s+straight|"
+    r"(story|stories|alibis?|answers?)\s+(that\s+)?(match\w*|straight|lines?\s+up|agree)|hint\s+(it\s+)?(to\s+)?(him|her|them)|tip\s+(him|her|them)\s+off|give\s+(him|her|them)\s+a\s+heads[\s-]?up|warn\s+(him|her|them)\b|\blie\b|lying|pretend\s+(i|to)\s+(forgot|forget|don'?t|do\s+not|never)|forgets?\b|change\s+(his|her|their)\s+(story|statement|testimony)|can'?t\s+be\s+(recovered|traced|found|used|read)|incriminat\w*|hidden\s+(\w+\s+)?(volume|partition|folder|drive|container)|same\s+story|get\s+our\s+\w+\s+straight|"
     r"(becomes?|is|are)\s+useless|render\w*\s+.{0,20}useless|make\s+.{0,30}useless|switch\s+phones|"
     r"keep\s+(on\s+)?(doing\s+business|selling|dealing|moving|talking\s+about|doing\s+it)|"
     r"can'?t\s+(reach|get|touch|see|access|seize|subpoena|use)|cannot\s+(reach|get|touch|see|access|seize|use))\b",
@@ -102,22 +102,28 @@ _AUTHORITY = re.compile(
     r"\b(police|cops?|fbi|feds?|dea|irs|sec|auditors?|investigators?|investigation|warrants?|subpoena\w*|grand\s+jury|"
     r"court[\s-]+order(ed)?|raid|wiretap\w*|gag\s+order|forensic\w*|trial|evidence|detectives?|prosecutors?|law\s+enforcement|"
     r"government|national\s+security\s+letter|search|arrest|authorities|examiners?|cellebrite|alibi|bail|probation|"
-    r"investigat\w*|court|judge|sealed|order|border|agents?|customs|cbp|da|district\s+attorney|prosecution|seiz\w*|indict\w*)\b",
+    r"investigat\w*|court|judge|sealed|order|border|agents?|customs|cbp|da|district\s+attorney|prosecution|seiz\w*|indict\w*|"
+    r"witness\w*|discovery|testimony|deposition|interview\w*|interrogat\w*|detective)\b",
     re.I)
 _CREATE = re.compile(
     r"\b(write|code|make|build|create|generate|develop|program|design|craft|give\s+me\s+(a|an|the|some|working)|"
     r"provide\s+(the\s+)?(source\s+)?code|source\s+code|whats\s+the\s+code|what'?s\s+the\s+code)\b", re.I)
 _MALWARE = re.compile(
-    r"\b(malware|ransomware|key\s?logger|trojan|virus|worm|rootkit|botnet|rat|remote\s+access\s+(tool|trojan)|exploit|payload|"
+    r"\b(malware|ransomware|key\s?loggers?|trojans?|virus|worms?|rootkits?|botnets?|rats?|remote\s+access\s+(tool|trojan)s?|exploits?|payloads?|"
     r"zero[\s-]*(click|day)|info\s?stealer|stealer|grabber|spyware|stalkerware|phishing\s+(kit|page|site)|fake\s+(login|banking|bank)|"
     r"(uploads?|sends?|posts?|forwards?|exfiltrat\w*|saves?)\b.{0,60}\bto\s+(me|my)\b|fake\s+(\w+\s+)?(app|apk|login|page|site|version)|"
     r"(clone|copy|replica)\s+of\s+.{0,30}(sign[\s-]?in|log[\s-]?in)\s+page|(sign[\s-]?in|log[\s-]?in)\s+page\s+that|"
     r"captur\w+\s+(every\s+|all\s+)?(password|keystroke|login|key)|intercepts?\s+(otp|2fa|sms|one[\s-]time|texts|codes)|ss7|"
-    r"macro\b.{0,30}\b(downloads|runs)|(downloads|runs)\s+(and\s+runs\s+)?an?\s+exe|uploads?\b.{0,40}\bto\s+me\b|ddos|polymorphic|credential\s+stealer|brute[\s-]*forc\w*\s+\w*\s*(script|tool)|"
+    r"macro\b.{0,30}\b(downloads|runs)|(downloads|runs)\s+(and\s+runs\s+)?an?\s+exe|uploads?\b.{0,40}\bto\s+me\b|ddos|polymorphic|credential\s+stealer|brute[\s-]*forc\w*\s+\w*\s*(script|tool)|brute[\s-]*forcers?|(password|passcode|pin)\s+crackers?|"
     r"(script|app|program|something|code)\s+that\s+(steals|brute|encrypts|records|uploads|grabs|hides|deletes|turns\s+on)|"
     r"steals?\s+(saved\s+|chrome\s+|browser\s+)?(passwords|cookies|tokens|logins)|records?\s+logins|"
     r"encrypts?\s+(all\s+)?the\s+files|bypass(es)?\s+(windows\s+)?defender|hides?\s+from\s+(antivirus|activity\s+monitor))\b",
     re.I)
+
+
+_FOR_ME = re.compile(r"\b(i|we|me|us|my|our)\b", re.I)
+_EXPLAIN = re.compile(r"\bexplain\b|\bhow\s+(does|do|did)\s+(\w+\s+){0,4}(work|use|get)\b", re.I)
+_ATTACK = re.compile(r"\b(pull\s+(\w+\s+){0,3}off|to\s+(hack|break\s+into|get\s+into|compromise|pwn)|against\s+(a|an|any|some)\s)", re.I)
 
 
 def structural_harm(question: str) -> str | None:
@@ -125,6 +131,9 @@ def structural_harm(question: str) -> str | None:
     if _CREATE.search(question) and _MALWARE.search(question):
         return "malware"
     asks = bool(_REQUEST.search(question))
+    if asks and _MALWARE.search(question) and _ATTACK.search(question) and _FOR_ME.search(question) \
+            and not _EXPLAIN.search(question):  # "what exploits would I need against…", not "explain how GrayKey…"
+        return "malware"
     if asks and _HIDE.search(question) and _AUTHORITY.search(question):
         return "evasion"
     if asks and _ACCESS.search(question) and _WHOSE.search(question):
@@ -134,6 +143,11 @@ def structural_harm(question: str) -> str | None:
 
 _DEFINITION = re.compile(r"^\s*(what\s+(is|are)|what'?s|whats|define|meaning\s+of)\s+(a\s+|an\s+|the\s+)?[\w-]+(\s+[\w-]+)?\s*\??\s*$",
                          re.I)
+
+
+def asks_for_help(text: str) -> bool:
+    """Whether a text asks for procedure or help ("how do I", "can you", "what's the easiest way"...)."""
+    return bool(_REQUEST.search(text))
 
 
 def asks_what_it_is(question: str) -> bool:
@@ -162,15 +176,36 @@ def about_lawful_access(question: str) -> bool:
 def harm_category(question: str) -> str | None:
     """The kind of harmful help the wording asks for ("break_in", "malware", "personal_data", "evasion"), or None.
 
+    The whole request is read, then each of its sentences on its own, so that an on-topic question cannot shelter
+    a harmful one beside it ("How did the FBI get into the phone? Could I use that on my dad's?").
     Wording only: bot/intent.py catches the same intents phrased in ways no pattern anticipates.
     """
-    lawful = about_lawful_access(question)
+    found = _harm_in(question)
+    if found is None:
+        for sentence in request_sentences(question):
+            found = _harm_in(sentence)
+            if found:
+                break
+    return found
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
+
+
+def request_sentences(text: str) -> list[str]:
+    """The sentences of a request that has more than one, each long enough to ask something on its own."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
+    return [p for p in parts if len(p.split()) >= 4] if len(parts) > 1 else []
+
+
+def _harm_in(text: str) -> str | None:
+    lawful = about_lawful_access(text)
     for category, patterns in HARM_PATTERNS.items():
-        if any(p.search(question) for p in patterns) and not (lawful and category == "break_in"):
+        if any(p.search(text) for p in patterns) and not (lawful and category == "break_in"):
             return category
-    if seeks_personal_data(question):
+    if seeks_personal_data(text):
         return "personal_data"
-    found = structural_harm(question)
+    found = structural_harm(text)
     return None if lawful and found == "break_in" else found
 
 
@@ -192,6 +227,9 @@ _SEEKS = re.compile(
     r"|\b(find|get|give|tell|send|look\s+up)\b.{0,20}\b(e-?mail(\s+address)?|phone\s+number|number|address)\s+(of|for)\s+(the|this|that|a|my)\b"
     r"|\b(home|house|current|street|mailing)\s+address(es)?\b|\baddress(es)?\s+of\b"
     r"|\b(personal|private|home)\s+(e-?mail|gmail|outlook|yahoo|phone|cell|number|contact|info|information|details)\b"
+    r"|\b(person|people|guy|girl|human|someone|man|woman)\s+behind\s+(the|that|this|an?)\s+(\w+\s+){0,3}(account|username|handle|profile|user)\b"
+    r"|\b(phone\s+number|number|e-?mail|real\s+name|identity)\s+(is\s+)?behind\b|\bwhere\s+(do|does)\s+(they|he|she|\w+)\s+work\b"
+    r"|\b(de-?anonymi[sz]e|unmask)\b"
     r"|\bwhich\s+(city|town|state|country|neighbou?rhood|area|suburb)\s+(\w+\s+)?(lives?|is\s+from|stays?)\b"
     r"|\b(\w+'s|his|her|their)\s+((personal|private|home|cell|mobile|work)\s+)?((phone|cell|mobile)\s+)?"
     r"(numbers?|no\.|#|e-?mail\s+address(es)?|address(es)?)\b"
@@ -229,8 +267,16 @@ def contact_data(text: str) -> list[str]:
     return found
 
 
-_OWN_DETAILS = re.compile(r"\b(my|our)\s+(own\s+)?((ip|e-?mail|home|phone|cell|mobile)\s+)?(address|number|e-?mail|location|name)"
+_OWN_DETAILS = re.compile(r"\b(my|our|your|a\s+user'?s|users'?|the\s+user'?s)\s+(own\s+)?((ip|e-?mail|home|phone|cell|mobile)\s+)?(address|number|e-?mail|location|name)"
                           r"(\s+(and|or|,)\s+((ip|e-?mail|home|phone|cell|mobile)\s+)?(address|number|e-?mail|location|name))*\b", re.I)
+
+
+# "Does Telegram give police a user's phone number?" asks what a provider discloses, which the knowledge base answers.
+_PROVIDER_DISCLOSES = re.compile(
+    r"\b(apple|google|telegram|whatsapp|signal|meta|facebook|microsoft|instagram|discord|snapchat|carriers?|providers?|isps?|"
+    r"companies|the\s+company|the\s+app|they)\s+(\w+\s+){0,2}(give|gives|giving|gave|hand\w*\s+over|share|shares|shared|"
+    r"disclose\w*|turn\w*\s+over|provide\w*|reveal\w*|send|sends)\b"
+    r".{0,60}\b(police|cops|fbi|law\s+enforcement|authorities|government|investigators|prosecutors|feds)\b", re.I | re.S)
 
 
 def seeks_personal_data(text: str) -> bool:
@@ -238,7 +284,9 @@ def seeks_personal_data(text: str) -> bool:
 
     The asker's own details ("will Telegram give my IP address and phone number to police?") are what a provider
     holds about them: an on-topic question, not a search for someone."""
-    return bool(_SEEKS.search(_OWN_DETAILS.sub(" ", text))) or bool(contact_data(text))
+    if contact_data(text):
+        return True
+    return bool(_SEEKS.search(_OWN_DETAILS.sub(" ", text))) and not _PROVIDER_DISCLOSES.search(text)
 
 
 REDACTED = "[contact details removed]"
@@ -283,6 +331,7 @@ _OUT_OF_SCOPE = re.compile(
     r"install|look\s+at|allowed)\b|\b(can|could|does|is)\s+(my\s+)?(employer|boss|school|parents?|landlord)\b"
     r"|\bshould\s+i\s+(get|buy|switch\s+to|pick|choose)\s+(a|an|the)\s+(\w+\s+)?(phone|iphone|pixel|android|samsung|laptop|vpn|router|tablet|messenger|password\s+manager|antivirus)\b|\b(pixel|iphone|android|samsung)\s+or\s+(an?\s+)?(pixel|iphone|android|samsung)\s+for\b"
     r"|\bsmall[\s-]+claims\b|\bsue\s+(my|the|a)\s+(neighbou?r|landlord|contractor|ex|employer|mechanic)\b|\bwon'?t\s+pay\b"
+    r"|\b(stuck\s+(at|on)|not\s+working|won'?t\s+(work|load|sync|upload|download|update|finish)|keeps\s+(crashing|failing|freezing))\b"
     r"|\b(custody|divorce|family\s+court|alimony|child\s+support|immigration|visa|green\s+card|tax(es)?|landlord|tenant)\b"
     r"|\b(legal|illegal|allowed|ok|okay)\b.{0,30}\b(read|check|monitor|track|see)\b.{0,20}\bmy\s+(\d+[\s-]*year[\s-]*old|kid|child|"
     r"children|son|daughter|teen\w*)",
