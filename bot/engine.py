@@ -14,8 +14,7 @@ import numpy as np
 from bot.answer import Claim, cite, compose, decline, normalise_question
 from bot.declines import RULES, Reason
 from bot.embedding import Embedder
-from bot.index import Index, build_index, load_index, staleness
-from bot.intent import ALLOWED, IntentModel
+from bot.index import Index, IndexProblem, build_index, load_index, staleness
 from bot.knowledge import Document, Kind, load_knowledge
 from bot.models import Answer
 from bot.policy import (
@@ -106,9 +105,9 @@ class Catalogue:
         return found[0] if found and case_match_score(found[0], name) >= 0.5 else None
 
 
-# One sentence of a longer request is judged on its own only when it asks for help itself and is clearly nearer a
-# harmful type than the legitimate neighbours: short sentences ("I'm a journalism student.") embed noisily.
-SENTENCE_MARGIN = 0.05
+# One sentence of a longer request is judged on its own only when it asks for help itself and a harmful type is
+# clearly the most probable (short sentences such as "I'm a journalism student." embed noisily).
+SENTENCE_MIN = 0.6
 
 
 class Engine(Catalogue):
@@ -119,12 +118,9 @@ class Engine(Catalogue):
         self.settings = settings
         self.index = index
         self.embedder = embedder
-        # Legitimate neighbours: the curated exemplars plus every question the documents' Quick answers answer.
-        quick_questions = len(index.quick_question_vectors)
-        self.intents = IntentModel(
-            index.intent_labels + [ALLOWED] * quick_questions,
-            np.vstack([index.intent_vectors, index.quick_question_vectors]) if quick_questions else index.intent_vectors,
-        )
+        if index.intents is None:
+            raise IndexProblem("the index has no intent classifier; run 'keyholder index build'")
+        self.intents = index.intents
 
     @property
     def passage_count(self) -> int:
@@ -198,7 +194,7 @@ class Engine(Catalogue):
             verdict = self.intents.judge(vec)
             found = verdict.reason
             if (found is not None and RULES[found].harmful and asks_for_help(sentence)
-                    and verdict.scores[found.value] - verdict.scores.get(ALLOWED, 0.0) >= SENTENCE_MARGIN):
+                    and verdict.scores[found.value] >= SENTENCE_MIN):
                 return found
         return None
 

@@ -15,13 +15,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from bot.chunking import CHUNKER_VERSION, chunk_document, quick_answers
-from bot.intent import EXEMPLARS, exemplar_hash, load_exemplars
+from bot.intent import ALLOWED, EXEMPLARS, IntentModel, exemplar_hash, load_exemplars
 from bot.knowledge import Document
 from bot.models import Passage, QuickAnswer
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: per-sentence source ids, quick answers; 3: intent exemplars
+FORMAT_VERSION = 4  # 2: per-sentence source ids, quick answers; 3: intent exemplars; 4: intent classifier
 FLAT_LIMIT = 50_000  # above this many passages, an HNSW graph replaces exact search
 
 _STOP = frozenset(
@@ -98,8 +98,7 @@ class Index:
     quick_question_owner: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # row -> quick index
     quick_sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # (A, d)
     quick_sentence_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
-    intent_labels: list[str] = field(default_factory=list)
-    intent_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    intents: IntentModel | None = None  # fitted on the exemplars and the Quick-answer questions
     passage_row: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -234,8 +233,8 @@ def build_index(docs: list[Document], encoder: Encoder, index_dir: Path) -> Buil
     np.save(tmp / "quick_question_owner.npy", quick_owner)
     np.save(tmp / "quick_sentence_vectors.npy", quick_sentence_vectors)
     np.save(tmp / "quick_sentence_offsets.npy", quick_offsets)
-    np.save(tmp / "intent_vectors.npy", intent_vectors)
-    (tmp / "intents.json").write_text(json.dumps([label for label, _ in intents]), encoding="utf-8")
+    IntentModel.fit([label for label, _ in intents] + [ALLOWED] * len(quick_questions),
+                    np.vstack([intent_vectors, quick_question_vectors])).save(tmp / "intent_model.npz")
     (tmp / "quick.json").write_text(
         json.dumps([[qa.id, qa.doc_id, list(qa.questions), list(qa.sentences), [list(x) for x in qa.sources]]
                     for qa in quick]),
@@ -313,8 +312,7 @@ def load_index(index_dir: Path) -> Index:
             quick_question_owner=np.load(index_dir / "quick_question_owner.npy"),
             quick_sentence_vectors=np.load(index_dir / "quick_sentence_vectors.npy"),
             quick_sentence_offsets=np.load(index_dir / "quick_sentence_offsets.npy"),
-            intent_labels=json.loads((index_dir / "intents.json").read_text(encoding="utf-8")),
-            intent_vectors=np.load(index_dir / "intent_vectors.npy"),
+            intents=IntentModel.load(index_dir / "intent_model.npz"),
         )
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexProblem(f"the index in {index_dir} is unreadable ({exc}); run 'keyholder index build'") from exc

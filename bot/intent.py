@@ -1,11 +1,18 @@
-"""Intent by nearest neighbours: how close a request is to curated exemplars of each request type.
+"""Intent from the embedding: which request type a request is, by a classifier checked against neighbours.
 
 Wording rules (bot/policy.py) catch the phrasings someone thought of; this catches the rest (slang, typos,
-indirect "what's the easiest way to see…") with the model that is already loaded for retrieval. A request is
-declined for a type when its closest exemplars of that type are near enough (the type's threshold in
-bot/declines.py) and at least as near as its closest legitimate neighbours (`allowed`): a margin of 0, chosen on
-the dev red-team set (margins -0.02 to 0.05 and TOP 1 to 3 compared; none declined an on-topic dev or gold question
-at TOP 2, and 0 keeps most of the recall).
+indirect "what's the easiest way to see…") with the model that is already loaded for retrieval. Two parts,
+both fitted when the index is built on the curated exemplars of each request type (`intents.yaml`) and on every
+question the documents' Quick answers answer (labelled `allowed`):
+
+- a multinomial logistic regression (classes weighted equally) proposes the most probable type;
+- the nearest exemplars veto it: a request whose closest legitimate exemplars are clearly nearer than the
+  proposed type's closest ones (by more than VETO in mean cosine) is answered.
+
+The classifier generalises to phrasings no exemplar resembles; the veto keeps legitimate neighbours ("what should
+I know before police search my phone?") answered. On the red-team files no exemplar was written from, nearest
+neighbours alone declined 0.773 of the requests to decline, the classifier with the veto 0.822, with no more
+on-topic requests declined (eval/README.md).
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ from bot.declines import RULES, Reason
 
 EXEMPLARS = Path(__file__).with_name("intents.yaml")
 ALLOWED = "allowed"
-TOP = 2  # a type's score is the mean cosine of its TOP closest exemplars
 
 
 def load_exemplars(path: Path = EXEMPLARS) -> list[tuple[str, str]]:
@@ -43,45 +49,76 @@ def exemplar_hash(path: Path = EXEMPLARS) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The closest request type, whether it should be declined, and every type's score."""
+    """Whether to decline and for which type, and every type's probability."""
 
     reason: Reason | None
     scores: dict[str, float]
 
 
+C = 16.0  # inverse regularisation; with VETO and the thresholds in bot/declines.py, chosen on the dev red-team files
+VETO = 0.05  # the proposed type stands unless the legitimate exemplars are nearer by more than this
+TOP = 2  # a type's nearness is the mean cosine of its TOP closest exemplars
+
+
 class IntentModel:
-    """Exemplar vectors by label; `judge` scores one question vector against them."""
+    """A fitted classifier plus the labelled exemplar vectors that can veto it; `judge` scores one question."""
 
-    def __init__(self, labels: list[str], vectors: np.ndarray, margin: float = 0.0):
-        self.labels = np.array(labels)
-        self.vectors = vectors
-        self.margin = margin
-        self._rows = {label: np.flatnonzero(self.labels == label) for label in dict.fromkeys(labels)}
+    def __init__(self, classes: list[str], coef: np.ndarray, intercept: np.ndarray, labels: list[str],
+                 vectors: np.ndarray):
+        self.classes = list(classes)
+        self.coef = np.asarray(coef, dtype=np.float32)  # (types, d)
+        self.intercept = np.asarray(intercept, dtype=np.float32)  # (types,)
+        self.vectors = np.asarray(vectors, dtype=np.float32)  # (exemplars, d)
+        labels_arr = np.array(labels)
+        self._rows = {label: np.flatnonzero(labels_arr == label) for label in dict.fromkeys(labels)}
+        self.labels = list(labels)
 
-    def scores(self, qvec: np.ndarray) -> dict[str, float]:
-        """Each label's score: the mean cosine of its closest exemplars."""
-        if not len(self.vectors):
-            return {}
+    @classmethod
+    def fit(cls, labels: list[str], vectors: np.ndarray) -> IntentModel:
+        """Fit on labelled vectors (deterministic: the same data gives the same model)."""
+        from sklearn.linear_model import LogisticRegression
+
+        if len(set(labels)) < 2:
+            raise ValueError(f"{EXEMPLARS.name}: the intent classifier needs exemplars of at least two types")
+        model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced").fit(vectors, labels)
+        return cls([str(c) for c in model.classes_], model.coef_, model.intercept_, labels, vectors)
+
+    def save(self, path: Path) -> None:
+        np.savez(path, classes=np.array(self.classes), coef=self.coef, intercept=self.intercept,
+                 labels=np.array(self.labels), vectors=self.vectors)
+
+    @classmethod
+    def load(cls, path: Path) -> IntentModel:
+        with np.load(path) as data:
+            return cls([str(c) for c in data["classes"]], data["coef"], data["intercept"],
+                       [str(x) for x in data["labels"]], data["vectors"])
+
+    def probabilities(self, qvec: np.ndarray) -> dict[str, float]:
+        """Each type's probability under the classifier."""
+        logits = self.coef @ qvec + self.intercept
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        return {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
+
+    def nearness(self, qvec: np.ndarray) -> dict[str, float]:
+        """Each type's nearness: the mean cosine of its closest exemplars."""
         sims = self.vectors @ qvec
         out = {}
         for label, rows in self._rows.items():
-            if len(rows):
-                part = sims[rows]
-                top = np.partition(part, -TOP)[-TOP:] if len(part) > TOP else part
-                out[label] = float(top.mean())
+            part = sims[rows]
+            out[label] = float((np.partition(part, -TOP)[-TOP:] if len(part) > TOP else part).mean())
         return out
 
     def judge(self, qvec: np.ndarray) -> Verdict:
-        """Decline for the best-scoring type that clears its threshold and beats `allowed` by the margin."""
-        scores = self.scores(qvec)
-        allowed = scores.get(ALLOWED, 0.0)
-        best: tuple[float, Reason] | None = None
-        for label, score in scores.items():
-            if label == ALLOWED:
-                continue
-            rule = RULES[Reason(label)]
-            if rule.intent_min is None or score < rule.intent_min or score - allowed < self.margin:
-                continue
-            if best is None or score > best[0]:
-                best = (score, rule.reason)
-        return Verdict(best[1] if best else None, scores)
+        """Decline for the most probable type when it is not `allowed`, reaches its threshold and is not vetoed."""
+        scores = self.probabilities(qvec)
+        best = max(scores, key=lambda k: scores[k])
+        if best == ALLOWED:
+            return Verdict(None, scores)
+        rule = RULES[Reason(best)]
+        if rule.intent_min is None or scores[best] < rule.intent_min:
+            return Verdict(None, scores)
+        near = self.nearness(qvec)
+        if near.get(ALLOWED, 0.0) - near.get(best, 0.0) > VETO:
+            return Verdict(None, scores)
+        return Verdict(rule.reason, scores)

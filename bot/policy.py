@@ -93,7 +93,7 @@ _HIDE = re.compile(
     r"(are|is|be)\s+gone\s+before|"
     r"let\s+(\w+\s+){0,3}know\b.{0,80}\b(warrant|subpoena|order|investigat\w*|wiretap\w*)|clean\s+(it|them|this|that|\w+)?\s*up|scrub\w*|"
     r"make\s+it\s+look\s+(like|as\s+if)|look\s+like\s+an?\s+accident|by\s+accident|stag(e|ed|ing)\b|"
-    r"(story|stories|alibis?|answers?)\s+(that\s+)?(match\w*|straight|lines?\s+up|agree)|hint\s+(it\s+)?(to\s+)?(him|her|them)|tip\s+(him|her|them)\s+off|give\s+(him|her|them)\s+a\s+heads[\s-]?up|warn\s+(him|her|them)\b|\blie\b|lying|pretend\s+(i|to)\s+(forgot|forget|don'?t|do\s+not|never)|forgets?\b|change\s+(his|her|their)\s+(story|statement|testimony)|can'?t\s+be\s+(recovered|traced|found|used|read)|incriminat\w*|hidden\s+(\w+\s+)?(volume|partition|folder|drive|container)|same\s+story|get\s+our\s+\w+\s+straight|"
+    r"(story|stories|alibis?|answers?)\s+(that\s+)?(match\w*|straight|lines?\s+up|agree)|hint\s+(it\s+)?(to\s+)?(him|her|them)|tip\s+(him|her|them)\s+off|give\s+(him|her|them)\s+a\s+heads[\s-]?up|warn\s+(him|her|them)\b|\blie\b|lying|pretend\s+(i|to)\s+(forgot|forget|don'?t|do\s+not|never)|forgets?\b|change\s+(his|her|their)\s+(story|statement|testimony)|can'?t\s+be\s+(recovered|traced|found|used|read)|incriminat\w*|claim\s+(i|we|that\s+i|that\s+we)\s+(never|didn'?t|did\s+not)|hidden\s+(\w+\s+)?(volume|partition|folder|drive|container)|same\s+story|get\s+our\s+\w+\s+straight|"
     r"(becomes?|is|are)\s+useless|render\w*\s+.{0,20}useless|make\s+.{0,30}useless|switch\s+phones|"
     r"keep\s+(on\s+)?(doing\s+business|selling|dealing|moving|talking\s+about|doing\s+it)|"
     r"can'?t\s+(reach|get|touch|see|access|seize|subpoena|use)|cannot\s+(reach|get|touch|see|access|seize|use))\b",
@@ -103,7 +103,8 @@ _AUTHORITY = re.compile(
     r"court[\s-]+order(ed)?|raid|wiretap\w*|gag\s+order|forensic\w*|trial|evidence|detectives?|prosecutors?|law\s+enforcement|"
     r"government|national\s+security\s+letter|search|arrest|authorities|examiners?|cellebrite|alibi|bail|probation|"
     r"investigat\w*|court|judge|sealed|order|border|agents?|customs|cbp|da|district\s+attorney|prosecution|seiz\w*|indict\w*|"
-    r"witness\w*|discovery|testimony|deposition|interview\w*|interrogat\w*|detective)\b",
+    r"witness\w*|discovery|testimony|deposition|interview\w*|interrogat\w*|detective|preservation\s+(letter|order|notice|request)|"
+    r"litigation\s+hold|legal\s+hold)\b",
     re.I)
 _CREATE = re.compile(
     r"\b(write|code|make|build|create|generate|develop|program|design|craft|give\s+me\s+(a|an|the|some|working)|"
@@ -371,7 +372,8 @@ _INJECTION = re.compile(
     r"|\bdisable\s+(citations?|sources|filters?|safety)\b|\b(reveal|show|print)\s+(your\s+)?(system\s+)?prompt\b"
     r"|\bjailbreak\b|\bmode\s+on\b|\bswear\b|\byou\s+must\b|\byou\s+are\s+(chatgpt|dan|evilbot|an?\s+\w+bot)\b"
     r"|\b(i'?m|i\s+am)\s+the\s+(developer|admin|operator)\b|\bplease\s+ignore\b"
-    r"|\b(your|hidden|secret|internal|original|initial)\s+(instructions|prompt|rules|configuration|guidelines)\b",
+    r"|\b(your|hidden|secret|internal|original|initial)\s+(instructions|prompt|rules|configuration|guidelines)\b"
+    r"|\bforget\s+(you\s+are|that\s+you|who\s+you)\b",
     re.I | re.M,
 )
 _TAGGED = re.compile(r"<\s*(system|assistant|admin|developer|instructions?)\s*>.*?<\s*/\s*\1\s*>"
@@ -424,6 +426,10 @@ def strip_injection(question: str) -> tuple[str, bool]:
             part = _CLAUSE_EDGE.sub("", part)
             if len(re.findall(r"\w+", part)) >= 3:
                 kept.append(part)
+    if removed and not kept:  # the question sits inside the instruction ("act as … and explain Keys Under Doormats")
+        rest = _CLAUSE_EDGE.sub("", re.sub(r"\s+", " ", _INJECTION.sub(" ", _QUOTED.sub(" ", text))).strip())
+        if len(re.findall(r"\w+", rest)) >= 4 and not _INJECTION.search(rest):
+            kept.append(rest)
     return " ".join(kept).strip(), removed
 
 

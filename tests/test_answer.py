@@ -62,7 +62,8 @@ def test_general_questions_do_not_get_the_caveat(kb_engine: Engine) -> None:
 
 
 @pytest.mark.parametrize(("question", "reason"), [("what's a good banana bread recipe?", "off_topic"),
-                                                  ("who won the world cup in 2018?", "out_of_scope")])
+                                                  ("who won the world cup in 2018?", "off_topic"),
+                                                  ("how do I reset my own Apple ID password?", "out_of_scope")])
 def test_out_of_scope_questions_are_declined_usefully(kb_engine: Engine, question: str, reason: str) -> None:
     answer = kb_engine.answer(question)
     assert answer.declined and answer.decline_reason == reason
