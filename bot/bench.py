@@ -148,7 +148,7 @@ def synthetic_index(base: Index, n: int, seed: int = 7) -> Index:
     return Index(manifest={"faiss": "synthetic"}, passages=passages, passage_vectors=pv,
                  sentence_vectors=np.ascontiguousarray(base.sentence_vectors[svecs]),
                  sentence_offsets=np.array(offsets, dtype=np.int64), faiss_index=make_faiss_index(pv),
-                 bm25=retriever, bm25_vocab=dict(retriever.vocab_dict))
+                 bm25=retriever, bm25_vocab=dict(retriever.vocab_dict), intents=base.intents)
 
 
 def scale(engine: Engine, questions: list[str], sizes: list[int]) -> list[dict[str, Any]]:

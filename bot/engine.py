@@ -151,7 +151,7 @@ class Engine(Catalogue):
         """Answer one question; `context` (an earlier question) steers retrieval for follow-ups.
 
         `screen` picks the decline checks, for the evaluation's baselines: "patterns" (wording rules only),
-        "exemplars" (nearest-neighbour intent only) or "both" (what users get).
+        "exemplars" (the exemplar classifier only) or "both" (what users get).
         """
         q = normalise_question(question)
         if not q:

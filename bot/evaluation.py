@@ -375,7 +375,7 @@ def redteam_table(results: dict[str, Any], split: str) -> str:
     """Decline figures for one split with the wording-only and exemplar-only baselines, as a Markdown table."""
     screens = list(results)
     names = list(results[screens[-1]][split]["metrics"])
-    label = {"patterns": "wording rules only", "exemplars": "exemplars only", "both": "full screen"}
+    label = {"patterns": "wording rules only", "exemplars": "exemplar classifier only", "both": "full screen"}
     lines = [f"| declines ({split}) | " + " | ".join(label.get(m, m) for m in screens) + " |",
              "|---" * (len(screens) + 1) + "|"]
     for name in names:

@@ -60,7 +60,8 @@ _REQUEST = re.compile(
     r"where\s+do\s+i\s+start|please\s+(explain|generate|write|tell)|(can|could|should|would|do)\s+i\s+(?!be\b|have\s+to\b|refuse\b|legally\b)|how\s+\w+\s+should\s+i\b|"
     r"what('?s|\s+is)\s+(the|a)\s+(\w+\s+)?(trick|way|method|hack|secret|story|lie|excuse)\b|whats\s+(the|a)\s+(\w+\s+)?(trick|way|method|hack)\b|"
     r"what\s+(\w+\s+){0,3}(would|do|should)\s+i\s+(need|buy|use|say|tell)|is\s+it\s+possible\s+to|set[\s-]*up\s+guide|guide\s+(to|for)|"
-    r"how\s+(do|can|should)\s+(we|my\s+\w+))",
+    r"how\s+(do|can|should)\s+(we|my\s+\w+)|where\s+(can|do|could|would)\s+(i|we|someone|one|you|u)\b|"
+    r"what\s+\w+\s+(are|is)\s+(the\s+)?(least|most|best|safest)\b)",
     re.I)
 _PERSON = (r"(my|his|her|their|our|a|an|the|some|this|that)\s+(\w+\s+)?(ex|ex-?\w+|wife|husband|spouse|partner|girl\s?friend|boy\s?friend|"
            r"gf|bf|boss|co-?worker|colleague|neighbou?r|room\s?mate|flat\s?mate|sister|brother|friend|daughter|son|teen\w*|kid|"
@@ -69,14 +70,14 @@ _WHOSE = re.compile(
     rf"\b({_PERSON}|some\s?one('?s)?|some\s?body('?s)?|someones|anyone('?s)?|another\s+person('?s)?|other\s+people('?s)?|"
     r"(his|her|their)\s+(phone|iphone|android|mac|laptop|computer|account|e-?mail|gmail|messages|texts|icloud|chats|dms|password\w*)|"
     r"someone\s+else('?s)?|a\s+stranger('?s)?|not\s+mine|isn'?t\s+mine|that'?s\s+not\s+mine|don'?t\s+own|"
-    r"(i|we|u|you)\s+(just\s+)?found|a\s+found|found\s+(an?|this|the)\s+(\w+\s+)?(phone|iphone|android|laptop|ipad)|stolen|without\s+(him|her|them|my\s+\w+)\s+(knowing|noticing|finding\s+out)|"
+    r"(i|we|u|you)\s+(just\s+)?(found|picked\s+up|took)|belongs\s+to\s+(a|an|some|another|my|his|her|this|that)\b|a\s+found|found\s+(an?|this|the)\s+(\w+\s+)?(phone|iphone|android|laptop|ipad)|stolen|without\s+(him|her|them|my\s+\w+)\s+(knowing|noticing|finding\s+out)|"
     r"without\s+(a|their)\s+(warrant|consent|permission))\b",
     re.I)
 _ACCESS = re.compile(
     r"\b(hack|hak|hacking|break\s+in(to)?|get\s+in(to|\s+to)?|get\s+past|bypass|crack|brute[\s-]*forc\w*|unlock|access|"
     r"look\w*\s+(through|at|into)|read\w*|see\w*|view\w*|spy\w*|snoop\w*|watch\w*|intercept\w*|track\w*|monitor\w*|mirror\w*|"
     r"clon\w+|sim[\s-]*swap\w*|phish\w*|steal\w*|"
-    r"go\s+through|going\s+through|dig\s+through|scroll\s+through|restor\w+|spoof\w*|"
+    r"open\b|opening|go\s+through|going\s+through|dig\s+through|scroll\s+through|restor\w+|spoof\w*|"
     r"forward\w*|redirect\w*|divert\w*|pick\s+up|listen\s+(in|to)|eavesdrop\w*|overhear\w*|sniff\w*|captur\w+|ping|locate|geolocat\w*|find\s+out\s+where|rent\b|get(ting)?\b.{0,40}\b(sent|forwarded|copied|mirrored)\s+to\s+(me|my)|"
     r"take\s+over|log\s*in(to)?|login|impersonat\w*|pretend\w*\s+to\s+be|pull\w*|dump\w*|extract\w*|download\w*|reset\w*|lock\s+\w+\s+out|"
     r"install|keylog\w*|grab|recover\s+(her|his|their)|get\s+(the|their|her|his)\s+\w+\s+(off|from|out)|get\s+(them|it)\s+(off|from|out))\b",
@@ -93,7 +94,7 @@ _HIDE = re.compile(
     r"(are|is|be)\s+gone\s+before|"
     r"let\s+(\w+\s+){0,3}know\b.{0,80}\b(warrant|subpoena|order|investigat\w*|wiretap\w*)|clean\s+(it|them|this|that|\w+)?\s*up|scrub\w*|"
     r"make\s+it\s+look\s+(like|as\s+if)|look\s+like\s+an?\s+accident|by\s+accident|stag(e|ed|ing)\b|"
-    r"(story|stories|alibis?|answers?)\s+(that\s+)?(match\w*|straight|lines?\s+up|agree)|hint\s+(it\s+)?(to\s+)?(him|her|them)|tip\s+(him|her|them)\s+off|give\s+(him|her|them)\s+a\s+heads[\s-]?up|warn\s+(him|her|them)\b|\blie\b|lying|pretend\s+(i|to)\s+(forgot|forget|don'?t|do\s+not|never)|forgets?\b|change\s+(his|her|their)\s+(story|statement|testimony)|can'?t\s+be\s+(recovered|traced|found|used|read)|incriminat\w*|claim\s+(i|we|that\s+i|that\s+we)\s+(never|didn'?t|did\s+not)|hidden\s+(\w+\s+)?(volume|partition|folder|drive|container)|same\s+story|get\s+our\s+\w+\s+straight|"
+    r"(story|stories|alibis?|answers?)\s+(that\s+)?(match\w*|straight|lines?\s+up|agree)|hint\s+(it\s+)?(to\s+)?(him|her|them)|tip\s+(him|her|them)\s+off|give\s+(him|her|them)\s+a\s+heads[\s-]?up|warn\s+(him|her|them)\b|\blie\b|\blies\b|lying|least\s+likely\s+to\s+(get\s+)?(caught|noticed|detected|found)|pretend\s+(i|to)\s+(forgot|forget|don'?t|do\s+not|never)|forgets?\b|change\s+(his|her|their)\s+(story|statement|testimony)|can'?t\s+be\s+(recovered|traced|found|used|read)|incriminat\w*|claim\s+(i|we|that\s+i|that\s+we)\s+(never|didn'?t|did\s+not)|hidden\s+(\w+\s+)?(volume|partition|folder|drive|container)|same\s+story|get\s+our\s+\w+\s+straight|"
     r"(becomes?|is|are)\s+useless|render\w*\s+.{0,20}useless|make\s+.{0,30}useless|switch\s+phones|"
     r"keep\s+(on\s+)?(doing\s+business|selling|dealing|moving|talking\s+about|doing\s+it)|"
     r"can'?t\s+(reach|get|touch|see|access|seize|subpoena|use)|cannot\s+(reach|get|touch|see|access|seize|use))\b",
@@ -122,6 +123,11 @@ _MALWARE = re.compile(
     re.I)
 
 
+_DESTROY = re.compile(r"\b(delete\w*|wipe\w*|erase\w*|destroy\w*|shred\w*|hide|hiding|remove\w*|vanish\w*|disappear\w*|burn\w*|"
+                      r"smash\w*|nuke\w*|get\s+rid\s+of)\b", re.I)
+_BEFORE_THEY_ACT = re.compile(
+    r"\bbefore\s+(they|the\s+(cops|police|feds|fbi|investigators|agents|detectives|lab|examiners?))\s+"
+    r"(can\s+|could\s+|get\s+to\s+)?(extract|image|search|copy|find|seize|read|unlock|get\s+into|look|check)\w*", re.I)
 _FOR_ME = re.compile(r"\b(i|we|me|us|my|our)\b", re.I)
 _EXPLAIN = re.compile(r"\bexplain\b|\bhow\s+(does|do|did)\s+(\w+\s+){0,4}(work|use|get)\b", re.I)
 _ATTACK = re.compile(r"\b(pull\s+(\w+\s+){0,3}off|to\s+(hack|break\s+into|get\s+into|compromise|pwn)|against\s+(a|an|any|some)\s)", re.I)
@@ -137,6 +143,8 @@ def structural_harm(question: str) -> str | None:
         return "malware"
     if asks and _HIDE.search(question) and _AUTHORITY.search(question):
         return "evasion"
+    if _FOR_ME.search(question) and _DESTROY.search(question) and _BEFORE_THEY_ACT.search(question):
+        return "evasion"  # "if i delete the messages will they vanish off the seized one before they extract it?"
     if asks and _ACCESS.search(question) and _WHOSE.search(question):
         return "break_in"
     return None
@@ -164,7 +172,8 @@ def refine_harm(category: str, question: str) -> str:
 
 
 _AUTHORITY_ACTS = re.compile(
-    r"\b(can|could|do|does|did|would|will|may|might|must|is|are|how\s+(do|does|did|can|could|would|might)|when\s+(can|do|does|may)|"
+    r"\b(if|whether|when)\s+(the\s+)?(police|cops|fbi|feds|government|investigators|law\s+enforcement|nsa|authorities)\s+"
+    r"(can|could|may|might|will|would|are\s+allowed\s+to)\b|\b(can|could|do|does|did|would|will|may|might|must|is|are|how\s+(do|does|did|can|could|would|might)|when\s+(can|do|does|may)|"
     r"is\s+it\s+legal\s+for|are\s+(the\s+)?\w+\s+allowed\s+to)\s+(the\s+)?(police|cops|fbi|feds|government|investigators|"
     r"law\s+enforcement|detectives|agents|prosecutors|nsa|authorities|courts?|a\s+court|a\s+judge|the\s+state|officers)\b", re.I)
 
