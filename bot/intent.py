@@ -12,7 +12,7 @@ question the documents' Quick answers answer (labelled `allowed`):
 The classifier generalises to phrasings no exemplar resembles; the veto keeps legitimate neighbours ("what should
 I know before police search my phone?") answered. On the red-team files no exemplar was written from, nearest
 neighbours alone declined 0.773 of the requests to decline, the classifier with the veto 0.822, with no more
-on-topic requests declined (eval/README.md).
+on-topic requests declined (how it was chosen: eval/README.md).
 """
 
 from __future__ import annotations
