@@ -94,7 +94,7 @@ _HIDE = re.compile(
     r"(are|is|be)\s+gone\s+before|"
     r"let\s+(\w+\s+){0,3}know\b.{0,80}\b(warrant|subpoena|order|investigat\w*|wiretap\w*)|clean\s+(it|them|this|that|\w+)?\s*up|scrub\w*|"
     r"make\s+it\s+look\s+(like|as\s+if)|look\s+like\s+an?\s+accident|by\s+accident|stag(e|ed|ing)\b|"
-    r"(story|stories|alibis?|answers?)\s+(that\s+)?(match\w*|straight|lines?\s+up|agree)|hint\s+(it\s+)?(to\s+)?(him|her|them)|tip\s+(him|her|them)\s+off|give\s+(him|her|them)\s+a\s+heads[\s-]?up|warn\s+(him|her|them)\b|\blie\b|\blies\b|lying|least\s+likely\s+to\s+(get\s+)?(caught|noticed|detected|found)|pretend\s+(i|to)\s+(forgot|forget|don'?t|do\s+not|never)|forgets?\b|change\s+(his|her|their)\s+(story|statement|testimony)|can'?t\s+be\s+(recovered|traced|found|used|read)|incriminat\w*|claim\s+(i|we|that\s+i|that\s+we)\s+(never|didn'?t|did\s+not)|hidden\s+(\w+\s+)?(volume|partition|folder|drive|container)|same\s+story|get\s+our\s+\w+\s+straight|"
+    r"(story|stories|alibis?|answers?)\s+(that\s+)?(match\w*|straight|lines?\s+up|agree)|hint\s+(it\s+)?(to\s+)?(him|her|them)|tip\s+(him|her|them)\s+off|give\s+(him|her|them)\s+a\s+heads[\s-]?up|warn\s+(him|her|them)\b|\blie\b|\blies\b|lying|least\s+likely\s+to\s+(get\s+)?(caught|noticed|detected|found)|pretend\s+(i|to)\s+(forgot|forget|don'?t|do\s+not|never)|forgets?\b|change\s+(his|her|their)\s+(story|statement|testimony)|can'?t\s+be\s+(recovered|traced|found|used|read)|incriminat\w*|(can|could|would|will)\s+never\s+(get|find|see|read|trace|catch|use|prove)|claim\s+(i|we|that\s+i|that\s+we)\s+(never|didn'?t|did\s+not)|hidden\s+(\w+\s+)?(volume|partition|folder|drive|container)|same\s+story|get\s+our\s+\w+\s+straight|"
     r"(becomes?|is|are)\s+useless|render\w*\s+.{0,20}useless|make\s+.{0,30}useless|switch\s+phones|"
     r"keep\s+(on\s+)?(doing\s+business|selling|dealing|moving|talking\s+about|doing\s+it)|"
     r"can'?t\s+(reach|get|touch|see|access|seize|subpoena|use)|cannot\s+(reach|get|touch|see|access|seize|use))\b",
@@ -109,7 +109,7 @@ _AUTHORITY = re.compile(
     re.I)
 _CREATE = re.compile(
     r"\b(write|code|make|build|create|generate|develop|program|design|craft|give\s+me\s+(a|an|the|some|working)|"
-    r"provide\s+(the\s+)?(source\s+)?code|source\s+code|whats\s+the\s+code|what'?s\s+the\s+code)\b", re.I)
+    r"provide\s+(the\s+)?(source\s+)?code|source\s+code|give\s+me\s+(the\s+)?(source|code)|source\s+for|whats\s+the\s+code|what'?s\s+the\s+code)\b", re.I)
 _MALWARE = re.compile(
     r"\b(malware|ransomware|key\s?loggers?|trojans?|virus|worms?|rootkits?|botnets?|rats?|remote\s+access\s+(tool|trojan)s?|exploits?|payloads?|"
     r"zero[\s-]*(click|day)|info\s?stealer|stealer|grabber|spyware|stalkerware|phishing\s+(kit|page|site)|fake\s+(login|banking|bank)|"
