@@ -43,7 +43,6 @@ class Rule:
     message: str  # the whole reply: short, specific, and never repeating what the user typed
     private: bool  # on /ask, only the asker sees it
     harmful: bool  # a request for harmful help (counted apart from scope declines)
-    intent_min: float | None = None  # bot/intent.py declines for this type when it is the most probable, at least this
 
 
 RULES: dict[Reason, Rule] = {
@@ -54,31 +53,31 @@ RULES: dict[Reason, Rule] = {
         False, False),
     Reason.out_of_scope: Rule(
         Reason.out_of_scope, "Not something I can answer",
-        f"Sorry, I don't have a sourced answer to that. {SCOPE} {HOW_TO_ASK}", False, False, intent_min=0.4),
+        f"Sorry, I don't have a sourced answer to that. {SCOPE} {HOW_TO_ASK}", False, False),
     Reason.off_topic: Rule(
         Reason.off_topic, "Outside what I cover",
         "That's outside what I cover: I only answer questions about encryption and government or legal demands "
-        "for user data, with sources. /topics lists what I know.", False, False, intent_min=0.4),
+        "for user data, with sources. /topics lists what I know.", False, False),
     Reason.personal_data: Rule(
         Reason.personal_data, "I can't help with personal information",
         "I can't help find, share or repost anyone's personal or contact details, and I don't repeat them. "
         "I can explain what data providers keep and what legal process the government needs to obtain it.",
-        True, True, intent_min=0.4),
+        True, True),
     Reason.break_in: Rule(
         Reason.break_in, "I can't help with that",
         "I can't help with getting into someone else's device, account or messages, or with tracking or "
         "impersonating anyone. If you've lost access to your own account, the provider's official recovery process "
         "is the way back in. I can explain how encryption and lawful access work in general, for example how police "
-        "get into locked phones with a warrant.", True, True, intent_min=0.4),
+        "get into locked phones with a warrant.", True, True),
     Reason.malware: Rule(
         Reason.malware, "I can't help with that",
         "I can't help write malware, spyware or exploits. I can explain how encryption protects devices and "
-        "messages, and what the law says about government hacking and forensic unlocking tools.", True, True, intent_min=0.4),
+        "messages, and what the law says about government hacking and forensic unlocking tools.", True, True),
     Reason.evasion: Rule(
         Reason.evasion, "I can't help with that",
         "I can't help evade or obstruct a subpoena, warrant or investigation. If legal process concerns you, a lawyer "
         "can tell you your rights and options; in general terms, I can explain what the law allows and requires. "
-        + NOT_LEGAL_ADVICE, True, True, intent_min=0.4),
+        + NOT_LEGAL_ADVICE, True, True),
 }
 
 HARMFUL = frozenset(r for r, rule in RULES.items() if rule.harmful)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot.declines import RULES, Reason
+from bot.declines import Reason
 
 EXEMPLARS = Path(__file__).with_name("intents.yaml")
 ALLOWED = "allowed"
@@ -33,7 +33,7 @@ ALLOWED = "allowed"
 def load_exemplars(path: Path = EXEMPLARS) -> list[tuple[str, str]]:
     """(label, text) pairs; labels are decline reasons or 'allowed'. Raises ValueError naming a bad label."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    valid = {r.value for r in Reason} | {ALLOWED}
+    valid = {r.value for r in Reason if r not in (Reason.empty, Reason.too_long)} | {ALLOWED}  # what a request can be
     pairs = []
     for label, texts in data.items():
         if label not in valid:
@@ -43,8 +43,9 @@ def load_exemplars(path: Path = EXEMPLARS) -> list[tuple[str, str]]:
 
 
 def exemplar_hash(path: Path = EXEMPLARS) -> str:
-    """The content hash recorded in the index manifest (a changed exemplar file makes the index stale)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The hash recorded in the index manifest: the exemplars and how the classifier is fitted on them (a change to
+    either makes the index stale, so the stored classifier is refitted)."""
+    return hashlib.sha256(path.read_bytes() + f"C={C}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class Verdict:
     scores: dict[str, float]
 
 
-C = 16.0  # inverse regularisation; with VETO and the thresholds in bot/declines.py, chosen on the dev red-team files
+C = 16.0  # inverse regularisation; with VETO and MIN_PROBABILITY, chosen on the dev red-team files
+MIN_PROBABILITY = 0.4  # the most probable type is declined only at or above this probability
 VETO = 0.05  # the proposed type stands unless the legitimate exemplars are nearer by more than this
 TOP = 2  # a type's nearness is the mean cosine of its TOP closest exemplars
 
@@ -110,15 +112,14 @@ class IntentModel:
         return out
 
     def judge(self, qvec: np.ndarray) -> Verdict:
-        """Decline for the most probable type when it is not `allowed`, reaches its threshold and is not vetoed."""
+        """Decline for the most probable type when it is not `allowed`, reaches MIN_PROBABILITY and is not vetoed."""
         scores = self.probabilities(qvec)
         best = max(scores, key=lambda k: scores[k])
         if best == ALLOWED:
             return Verdict(None, scores)
-        rule = RULES[Reason(best)]
-        if rule.intent_min is None or scores[best] < rule.intent_min:
+        if scores[best] < MIN_PROBABILITY:
             return Verdict(None, scores)
         near = self.nearness(qvec)
         if near.get(ALLOWED, 0.0) - near.get(best, 0.0) > VETO:
             return Verdict(None, scores)
-        return Verdict(rule.reason, scores)
+        return Verdict(Reason(best), scores)

@@ -199,12 +199,9 @@ def harm_category(question: str) -> str | None:
     return found
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
-
-
 def request_sentences(text: str) -> list[str]:
     """The sentences of a request that has more than one, each long enough to ask something on its own."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
+    parts = [p.strip() for p in _SENTENCES.split(text) if p.strip()]
     return [p for p in parts if len(p.split()) >= 4] if len(parts) > 1 else []
 
 

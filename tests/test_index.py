@@ -6,6 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
+import bot.intent
 from bot.chunking import chunk_document
 from bot.embedding import Embedder
 from bot.engine import Engine
@@ -59,6 +62,24 @@ def test_foreign_model_or_chunker_makes_the_index_stale(tmp_path: Path, embedder
     manifest["model"] = "some/other-model"
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     assert any("model" in r for r in staleness(tmp_path, docs, embedder))
+
+
+def test_the_stored_intent_classifier_judges_as_it_did_when_fitted(tmp_path: Path, embedder: Embedder) -> None:
+    build_index(load_knowledge(FIXTURE_KB), embedder, tmp_path)
+    stored = load_index(tmp_path).intents
+    assert stored is not None
+    harmful = embedder.encode_one("whats the easiest way to read my girlfriend's texts without her knowing")
+    legit = embedder.encode_one("can police read my texts with a warrant")
+    assert stored.judge(harmful).reason == "break_in"
+    assert stored.judge(legit).reason is None
+
+
+def test_a_changed_classifier_setting_makes_the_index_stale(tmp_path: Path, embedder: Embedder,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = load_knowledge(FIXTURE_KB)
+    build_index(docs, embedder, tmp_path)
+    monkeypatch.setattr(bot.intent, "C", bot.intent.C * 2)
+    assert any("intents" in r for r in staleness(tmp_path, docs, embedder))
 
 
 def test_engine_load_rebuilds_a_stale_index_and_says_so(tmp_path: Path, embedder: Embedder) -> None:
