@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     ev.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
     ev.add_argument("--check-floors", action="store_true", help="exit 1 if a metric falls below eval/floors.json")
-    ev.add_argument("--verbose", action="store_true", help="list every failing question")
+    ev.add_argument("--verbose", action="store_true", help="list every failing question of the split (dev unless --split heldout is given)")
     ev.add_argument("--llm", action="store_true",
                     help="also run the gold questions through the LLM step (needs KEYHOLDER_LLM_URL and _MODEL)")
     ev.set_defaults(func=cmd_eval)

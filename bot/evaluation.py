@@ -415,9 +415,13 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         report["llm"] = evaluate_llm(settings, engine, chosen)
         print(llm_table(report["llm"]) + "\n")
     if args.verbose:
-        for f in results["hybrid"]["all"]["failures"] + red["both"]["all"]["failures"]:
+        shown = failure_split(args.split)
+        for f in results["hybrid"][shown]["failures"] + red["both"][shown]["failures"]:
             print("  -", f)
-        print("  - checker let through:", ", ".join(checker["all"]["let_through"]) or "none")
+        print("  - checker let through:", ", ".join(checker[shown]["let_through"]) or "none")
+        if shown != args.split:
+            print("  (held-out failures are not listed: reading them spends the held-out sets. "
+                  "`--split heldout --verbose` lists them.)")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
     if args.check_floors:
@@ -430,6 +434,11 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         n = sum(len(v) for section in floors.values() for v in section.values())
         print(f"All {n} quality floors met (eval/floors.json).")
     return 0
+
+
+def failure_split(split: str) -> str:
+    """The split whose failures `--verbose` lists: held-out ones only when asked for by name."""
+    return "dev" if split == "all" else split
 
 
 def check_redteam_floors(results: dict[str, Any], floors: dict[str, dict[str, float]]) -> list[str]:

@@ -109,3 +109,12 @@ def test_index_check_and_stale_rebuild(env: dict[str, str], tmp_path: Path) -> N
     assert proc.returncode == 0 and "rebuilding" in proc.stderr
     assert json.loads(proc.stdout)["citations"][0]["doc_id"] == "icloud-keys"
     assert run(["index", "check"], fixture_env).returncode == 0
+
+
+def test_verbose_eval_lists_held_out_failures_only_when_asked_by_name() -> None:
+    """`keyholder eval --verbose` (split all by default) must not spend the held-out sets by printing them."""
+    from bot.evaluation import failure_split
+
+    assert failure_split("all") == "dev"
+    assert failure_split("dev") == "dev"
+    assert failure_split("heldout") == "heldout"
