@@ -41,10 +41,11 @@ QUICK_MIN = 0.70  # question-to-question cosine above which a document's curated
 QUICK_ANY_KIND = 0.95  # above this, a curated question matches even when its kind differs
 QUICK_KEEP_REPLY = 0.88  # a curated "Yes:"/"No:" survives only for a question this close to its own
 QUICK_POOL = 20  # curated questions considered, closest first
+W_KIND_MISMATCH = 0.15  # a curated question of another kind (an outcome one for a "what is" question) answers less well
 W_QUICK_ANSWER = 0.3  # weight of the question's closeness to the curated answer itself
 W_QUICK_OVERLAP = 0.3  # share of the question's words that the curated answer contains
-MAX_SOURCES = 3  # distinct sources listed in one answer
-REPLY_BUDGET = 1150  # characters of the whole reply (body, notes, sources) beyond which support sentences stop
+MAX_SOURCES = 4  # distinct sources listed in one answer (the median stays at 3 or fewer)
+REPLY_BUDGET = 1250  # characters of the whole reply (body, notes, sources) beyond which support sentences stop
 
 @dataclass(frozen=True)
 class Candidate:
@@ -202,15 +203,15 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "")
         if qa.doc_id not in ranks:
             continue
         curated = qa.questions[int(row) - int(np.searchsorted(index.quick_question_owner, owner))]
-        if asked and float(sims[row]) < QUICK_ANY_KIND and not _same_kind(asked, kind, curated):
-            continue
+        # An outcome or "still/now" question is best answered by a curated answer of its own kind.
+        mismatch = bool(asked) and float(sims[row]) < QUICK_ANY_KIND and not _same_kind(asked, kind, curated)
         # The curated question's closeness, plus how well its answer speaks to what was asked (a yes/no question
         # "was it passed in 1789?" is best answered by the entry whose answer says 1789).
         answer_sim = float(index.quick_sentence_vectors[index.quick_slice(owner).start] @ qvec)
         answer_tokens = word_set(" ".join(qa.sentences))
         overlap = len(asked_tokens & answer_tokens) / max(1, len(asked_tokens))
         score = (float(sims[row]) + W_QUICK_ANSWER * answer_sim + W_QUICK_OVERLAP * overlap
-                 - W_QUICK_RANK * ranks[qa.doc_id])
+                 - W_QUICK_RANK * ranks[qa.doc_id] - W_KIND_MISMATCH * mismatch)
         if score > best:
             best_row, best, best_q = int(row), score, curated
     if best_row < 0:
@@ -237,7 +238,8 @@ _KINDS = {
 _KINDS["outcome"] = (
     re.compile(r"\b(how\s+did\b.*\b(end|finish|turn\s+out|come\s+out|conclude|wrap\s+up)|outcome|final\s+result|"
                r"who\s+won|what\s+happened\s+(in\s+the\s+end|next|after|with)|whatever\s+happened|end(ed)?\s+up|"
-               r"result\s+of|did\s+.*\bwin\b|hold\s+in|decide[ds]?)\b", re.I),
+               r"result\s+of|did\s+.*\bwin\b|hold\s+in|decide[ds]?|in\s+the\s+end|what\s+came\s+of|come\s+of|"
+               r"what\s+happened\s+(in|to|at)\b|resolved?|play(ed)?\s+out|end\s+result|verdict)\b", re.I),
     re.compile(r"\b(ended|withdr[a-z]+|dropped|dismissed|held|ruled|decided|vacated|moot|affirmed|reversed|won|lost)\b", re.I),
 )
 _KINDS["now"] = (

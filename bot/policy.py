@@ -474,11 +474,17 @@ _LEGAL = re.compile(
     re.I,
 )
 _SITUATION = re.compile(
-    r"\b(do|must|should|can|could|will|would)\s+i\b|\bam\s+i\b|\bi\s+(got|was|am|have|had|just|received|need|want|refuse\w*|"
-    r"forgot|live|work|run|own|use)\b|\b(do|must|should|can|could)\s+we\b|\bi'm\b|\bim\b|\bi've\b|\bive\b|"
-    r"\bmy\s+(\w+\s+)?(phone|iphone|laptop|computer|case|lawyer|attorney|data|"
-    r"account|messages|texts|company|employer|client|son|daughter|friend|husband|wife|kid|backups?|passcode|password|startup|"
-    r"business|users|customers|icloud|email|chats|house|home)\b",
+    r"\b(do|must|should|can|could|will|would)\s+i\b|\b(am|are|were|was)\s+(i|we)\b|"
+    r"\b(i|we)\s+(got|get|was|were|am|are|have|had|just|received|need|want|refuse\w*|forgot|live|work|run|own|use|"
+    r"say|said|think|can't|cant|don't|dont|do)\b|\b(do|must|should|can|could)\s+we\b|\bi'm\b|\bim\b|\bi've\b|\bive\b|"
+    # someone acting on the asker: "a court ordered me", "the FBI sent us", "they want me to testify"
+    r"\b(force[sd]?|forcing|make|makes|made|order(ed|s)?|compel\w*|wants?|asked|asking|ask|told|tell|requir\w*|"
+    r"serve[sd]?|sent|contacted|subpoena\w*|arrest\w*|search\w*|charg\w*)\s+(me|us)\b|"
+    r"\b(my|our)\s+([\w'’]+\s+)?(phone|iphone|laptop|computer|devices?|drive|case|lawyer|attorney|data|"
+    r"accounts?|messages|texts|company|company's|employer|client|clients|son|daughter|friend|husband|wife|kid|kids|backups?|"
+    r"passcode|password|keys?|startup|business|users|customers|icloud|email|emails|chats|house|home|firm|organi[sz]ation|"
+    r"newsroom|newspaper|newsletter|nonprofit|charity|school|clinic|team|app|service|servers?|site|website|family|"
+    r"partner|brother|sister|mother|father|mom|mum|dad|parents|subscribers|employees|staff|records|source|sources)\b",
     re.I,
 )
 

@@ -50,6 +50,10 @@ def test_related_case_is_pointed_to(kb_engine: Engine) -> None:
 @pytest.mark.parametrize("question", [
     "the cops want my iphone passcode, do i have to give it to them?",
     "I got a subpoena for my company's user data, do we have to hand it over?",
+    # The asker's situation told without "do I": an organisation, a relative, someone acting on the asker.
+    "Federal agents have asked my firm for client emails held on our servers. Are we obliged to hand them over?",
+    "The police took my brother's phone when he was arrested, can they go through it without a warrant?",
+    "A court ordered me to decrypt my hard drive. What happens if I say no?",
 ])
 def test_personal_legal_questions_get_the_caveat(kb_engine: Engine, question: str) -> None:
     answer = kb_engine.answer(question)
@@ -57,8 +61,13 @@ def test_personal_legal_questions_get_the_caveat(kb_engine: Engine, question: st
     assert "not legal advice" in answer_text(answer) and "lawyer" in answer_text(answer)
 
 
-def test_general_questions_do_not_get_the_caveat(kb_engine: Engine) -> None:
-    assert kb_engine.answer("What is the All Writs Act?").caveat is None
+@pytest.mark.parametrize("question", [
+    "What is the All Writs Act?",
+    "Could a court order Apple to decrypt an iPhone under the All Writs Act?",
+    "What did the court hold in Riley v. California?",
+])
+def test_general_questions_do_not_get_the_caveat(kb_engine: Engine, question: str) -> None:
+    assert kb_engine.answer(question).caveat is None
 
 
 @pytest.mark.parametrize(("question", "reason"), [("what's a good banana bread recipe?", "off_topic"),
