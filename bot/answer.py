@@ -41,7 +41,9 @@ QUICK_MIN = 0.70  # question-to-question cosine above which a document's curated
 QUICK_ANY_KIND = 0.95  # above this, a curated question matches even when its kind differs
 QUICK_KEEP_REPLY = 0.88  # a curated "Yes:"/"No:" survives only for a question this close to its own
 QUICK_POOL = 20  # curated questions considered, closest first
-W_KIND_MISMATCH = 0.15  # a curated question of another kind (an outcome one for a "what is" question) answers less well
+W_QUICK_FITS = 0.05  # a curated answer holding what the question's kind asks for (a date for "when")
+OUTCOME_NOW = 0.3  # share of the mismatch penalty between an outcome question and a "where it stands" one
+W_KIND_MISMATCH = 0.25  # a curated question of another kind (an outcome one for a "what is" question) answers less well
 W_QUICK_ANSWER = 0.3  # weight of the question's closeness to the curated answer itself
 W_QUICK_OVERLAP = 0.3  # share of the question's words that the curated answer contains
 MAX_SOURCES = 4  # distinct sources listed in one answer (the median stays at 3 or fewer)
@@ -174,12 +176,14 @@ def strip_yes_no(answer: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
-def _same_kind(asked: str, kind: str | None, curated: str) -> bool:
-    """An outcome or "still/now" question matches only a curated question of its own kind, and vice versa."""
+def kind_mismatch(kind: str | None, curated: str) -> float:
+    """How badly a curated question's kind fits the asked one's: 1 when an outcome or "still/now" question meets
+    a curated question of neither kind (or the reverse), a little when one is "how did it end" and the other
+    "where does it stand" (the latest development answers both), else 0."""
     other = question_kind(curated)
-    if kind in ("outcome", "now") or other in ("outcome", "now"):
-        return kind == other
-    return True
+    if kind == other or (kind not in ("outcome", "now") and other not in ("outcome", "now")):
+        return 0.0
+    return OUTCOME_NOW if {kind, other} == {"outcome", "now"} else 1.0
 
 
 def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "") -> tuple[float, list[Candidate]]:
@@ -204,14 +208,16 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "")
             continue
         curated = qa.questions[int(row) - int(np.searchsorted(index.quick_question_owner, owner))]
         # An outcome or "still/now" question is best answered by a curated answer of its own kind.
-        mismatch = bool(asked) and float(sims[row]) < QUICK_ANY_KIND and not _same_kind(asked, kind, curated)
+        mismatch = kind_mismatch(kind, curated) if asked and float(sims[row]) < QUICK_ANY_KIND else 0.0
         # The curated question's closeness, plus how well its answer speaks to what was asked (a yes/no question
         # "was it passed in 1789?" is best answered by the entry whose answer says 1789).
         answer_sim = float(index.quick_sentence_vectors[index.quick_slice(owner).start] @ qvec)
         answer_tokens = word_set(" ".join(qa.sentences))
+        # An answer that holds what this kind of question asks for: a date for "when", an outcome for "how did it end".
+        fits = wants(kind, qa.sentences[0])
         overlap = len(asked_tokens & answer_tokens) / max(1, len(asked_tokens))
         score = (float(sims[row]) + W_QUICK_ANSWER * answer_sim + W_QUICK_OVERLAP * overlap
-                 - W_QUICK_RANK * ranks[qa.doc_id] - W_KIND_MISMATCH * mismatch)
+                 - W_QUICK_RANK * ranks[qa.doc_id] - W_KIND_MISMATCH * mismatch + W_QUICK_FITS * fits)
         if score > best:
             best_row, best, best_q = int(row), score, curated
     if best_row < 0:

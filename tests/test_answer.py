@@ -218,3 +218,16 @@ def test_a_curated_yes_or_no_about_something_narrower_is_not_the_reply(kb_engine
                       "are whatsapp backups encrypted by default", 0.97).startswith("Not by default")
     first = kb_engine.answer("is whatsapp end to end encrypted by default").sentences[0].text
     assert first.startswith("Yes") and "April 5, 2016" in first
+
+
+@pytest.mark.parametrize(("question", "lead"), [
+    # "resolved" asks how it ended; the latest development answers it better than Barr's complaint.
+    ("How was the Pensacola iPhone dispute resolved?", "unlocked"),
+    # "outcome" wants the holding, not the decision's date alone.
+    ("what was the outcome of riley v california", "warrant"),
+    ("what came of the lavabit appeal", "affirmed"),
+    ("How did the Clipper Chip end up?", "defunct"),
+])
+def test_outcome_questions_lead_with_how_it_ended(kb_engine: Engine, question: str, lead: str) -> None:
+    answer = kb_engine.answer(question)
+    assert lead in answer.sentences[0].text
