@@ -19,6 +19,7 @@ from bot.knowledge import Document, Kind, load_knowledge
 from bot.models import Answer
 from bot.policy import (
     MAX_QUESTION_CHARS,
+    about_lawful_access,
     asks_for_help,
     asks_what_it_is,
     contact_data,
@@ -161,7 +162,8 @@ class Engine(Catalogue):
         patterns = screen in ("both", "patterns")
         if contact_data(q):  # contact details are never echoed, whatever else the message asks
             return decline(redact_contact(question), Reason.personal_data)
-        clean, _ = strip_injection(q)
+        # Injections are found line by line, so strip them before the line breaks are collapsed.
+        clean = normalise_question(strip_injection(question)[0])
         harm = (harm_category(clean) or harm_category(q)) if patterns else None
         if harm:
             return decline(question, Reason(harm))
@@ -185,6 +187,8 @@ class Engine(Catalogue):
         reason = self.intents.judge(ivec).reason
         if reason is not None and RULES[reason].harmful and asks_what_it_is(clean):
             reason = None  # "what is stalkerware?" names a harm without asking for it
+        if reason in (Reason.break_in, Reason.evasion) and about_lawful_access(clean) and not asks_for_help(clean):
+            reason = None  # "what do police need to intercept texts?" asks what authorities may do
         if reason is not None:
             return reason
         sentences = request_sentences(clean)
