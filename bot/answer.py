@@ -21,6 +21,8 @@ MIN_DENSE = 0.33
 MIN_SENTENCE = 0.30
 NEAR_DUPLICATE = 0.80
 SAME_WORDS = 0.5  # share of words two sentences have in common beyond which they say the same thing
+SAME_DATED = 0.45  # with a full date in common, this share of the shorter sentence's words makes it a repeat
+NEAR_DATED = 0.65  # ... if the two are also this close in meaning
 SAME_CONTAINED = 0.75  # share of the shorter sentence's words found in the longer one, beyond which it adds nothing
 SENTENCE_WINDOW = 0.30  # beyond the first MIN_SENTENCES, keep sentences scoring within this of the best one
 MIN_SENTENCES = 3
@@ -111,7 +113,8 @@ def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[st
                      - 0.01 * (hit.rank - 1) - W_OVERVIEW * overview - W_POINTER * ("(see " in sentence)
                      - W_DANGLING * dangling(sentence))
             sources = hit.passage.sources[j] if hit.passage.sources else ()
-            out.append(Candidate(sentence, hit.passage.doc_id, sources, (hit.rank, hit.passage.position, j), score,
+            # A body sentence's "No:" replies to its section's question, not necessarily to the user's.
+            out.append(Candidate(strip_yes_no(sentence), hit.passage.doc_id, sources, (hit.rank, hit.passage.position, j), score,
                                  index.sentence_vectors[rows.start + j], hit.passage.heading))
     return out
 
@@ -284,8 +287,22 @@ def same_fact(a: Candidate, b: Candidate) -> bool:
         return True
     wa, wb = word_set(a.text), word_set(b.text)
     shared = len(wa & wb)
+    contained = shared / max(1, min(len(wa), len(wb)))
+    # The same event told twice: one full date in both, much the same words and meaning ("dismissed as moot on
+    # April 17, 2018" in a summary and in the docket history).
+    if full_dates(a.text) & full_dates(b.text) and contained > SAME_DATED and float(a.vec @ b.vec) > NEAR_DATED:
+        return True
     # Most words in common, or one sentence's content words nearly all inside the other's.
-    return shared / max(1, len(wa | wb)) > SAME_WORDS or shared / max(1, min(len(wa), len(wb))) > SAME_CONTAINED
+    return shared / max(1, len(wa | wb)) > SAME_WORDS or contained > SAME_CONTAINED
+
+
+_FULL_DATE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})\b", re.I)
+
+
+@lru_cache(maxsize=65536)
+def full_dates(text: str) -> frozenset[tuple[str, str, str]]:
+    """The (month, day, year) dates a sentence names in full."""
+    return frozenset((m.lower(), d, y) for m, d, y in _FULL_DATE.findall(text))
 
 
 def select_sentences(cands: list[Candidate], limit: int, lead: list[Candidate] | None = None,
@@ -394,14 +411,20 @@ class Claim:
 def cite(question: str, claims: Sequence[Claim], docs: dict[str, Document], personal: bool,
          hits: Sequence[Hit], lead: str, generated_by: str | None = None) -> Answer:
     """Number the sources in reading order and build the Answer with its notes."""
-    numbers: dict[tuple[str, str], int] = {}
+    # One number per URL: two documents that list the same page (the Telegram FAQ) share its number.
+    numbers: dict[str, int] = {}
+    first: dict[str, tuple[str, str]] = {}
     sentences: list[AnswerSentence] = []
     for claim in claims:
-        cites = tuple(numbers.setdefault(pair, len(numbers) + 1) for pair in claim.sources)
+        urls = [docs[doc_id].meta.public_source(source_id).url for doc_id, source_id in claim.sources]
+        for url, pair in zip(urls, claim.sources, strict=True):
+            first.setdefault(url, pair)
+        cites = tuple(dict.fromkeys(numbers.setdefault(url, len(numbers) + 1) for url in urls))
         sentences.append(AnswerSentence(neutralise_mentions(claim.text), claim.doc_id, cites))
     body = " ".join(f"{s.text} " + "".join(f"[{n}]" for n in s.cites) for s in sentences)
     citations = []
-    for (doc_id, source_id), n in numbers.items():
+    for url, n in numbers.items():
+        doc_id, source_id = first[url]
         meta = docs[doc_id].meta
         citations.append(Citation(n, doc_id, source_id, meta.public_source(source_id), meta.title,
                                   meta.as_of.isoformat(), meta.fast_moving))

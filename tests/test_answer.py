@@ -220,6 +220,9 @@ def test_every_answer_sentence_links_only_to_sources_whose_marker_covers_it(kb_e
             for n in s.cites:
                 assert by_n[n].url in allowed, f"{gold.q!r}: [{n}] {by_n[n].url} does not state {s.text!r}"
         assert {n for s in answer.sentences for n in s.cites} == set(by_n), "the source list names only cited sources"
+        assert len({c.url for c in answer.citations}) == len(answer.citations), f"{gold.q!r}: a link listed twice"
+        for s in answer.sentences[1:]:  # a support sentence's "No:" would answer some other question
+            assert not re.match(r"(Yes|No)\b[^.]{0,40}:", s.text), f"{gold.q!r}: {s.text!r}"
     assert answered > 200
 
 
@@ -248,3 +251,9 @@ def test_a_curated_yes_or_no_about_something_narrower_is_not_the_reply(kb_engine
 def test_outcome_questions_lead_with_how_it_ended(kb_engine: Engine, question: str, lead: str) -> None:
     answer = kb_engine.answer(question)
     assert lead in answer.sentences[0].text
+
+
+def test_the_same_dated_event_is_not_told_twice(kb_engine: Engine) -> None:
+    """The Microsoft case's April 17, 2018 dismissal is in its summary and its docket history: say it once."""
+    answer = kb_engine.answer("What happened to the Microsoft Ireland case after Congress passed the CLOUD Act?")
+    assert sum("April 17, 2018" in s.text for s in answer.sentences) == 1
