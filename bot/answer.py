@@ -21,6 +21,8 @@ MIN_DENSE = 0.33
 MIN_SENTENCE = 0.30
 NEAR_DUPLICATE = 0.80
 SAME_WORDS = 0.5  # share of words two sentences have in common beyond which they say the same thing
+SAME_CLOSE_WORDS = 0.70  # share of the shorter sentence's words that, with NEAR_CLOSE, makes a reworded repeat
+NEAR_CLOSE = 0.68
 SAME_DATED = 0.45  # with a full date in common, this share of the shorter sentence's words makes it a repeat
 NEAR_DATED = 0.65  # ... if the two are also this close in meaning
 SAME_CONTAINED = 0.75  # share of the shorter sentence's words found in the longer one, beyond which it adds nothing
@@ -285,9 +287,12 @@ def same_fact(a: Candidate, b: Candidate) -> bool:
     """Two sentences that say the same thing: close in meaning, or sharing most of their words."""
     if float(a.vec @ b.vec) > NEAR_DUPLICATE:
         return True
-    wa, wb = word_set(a.text), word_set(b.text)
+    wa, wb = word_set(_POINTER.sub("", a.text)), word_set(_POINTER.sub("", b.text))
     shared = len(wa & wb)
     contained = shared / max(1, min(len(wa), len(wb)))
+    # Close in meaning and most of the shorter one's words inside the other: the same claim reworded.
+    if contained > SAME_CLOSE_WORDS and float(a.vec @ b.vec) > NEAR_CLOSE:
+        return True
     # The same event told twice: one full date in both, much the same words and meaning ("dismissed as moot on
     # April 17, 2018" in a summary and in the docket history).
     if full_dates(a.text) & full_dates(b.text) and contained > SAME_DATED and float(a.vec @ b.vec) > NEAR_DATED:
@@ -296,6 +301,7 @@ def same_fact(a: Candidate, b: Candidate) -> bool:
     return shared / max(1, len(wa | wb)) > SAME_WORDS or contained > SAME_CONTAINED
 
 
+_POINTER = re.compile(r"\s*\(see [^)]*\)")
 _FULL_DATE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})\b", re.I)
 
 

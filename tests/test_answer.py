@@ -257,3 +257,9 @@ def test_the_same_dated_event_is_not_told_twice(kb_engine: Engine) -> None:
     """The Microsoft case's April 17, 2018 dismissal is in its summary and its docket history: say it once."""
     answer = kb_engine.answer("What happened to the Microsoft Ireland case after Congress passed the CLOUD Act?")
     assert sum("April 17, 2018" in s.text for s in answer.sentences) == 1
+
+
+def test_a_reworded_repeat_is_left_out(kb_engine: Engine) -> None:
+    """The quick start's sample question: 'Apple cannot decrypt it' once, not again in another document's words."""
+    answer = kb_engine.answer("Why couldn't Apple give the DOJ real-time iMessages in 2015?")
+    assert sum("cannot decrypt" in s.text for s in answer.sentences) == 1
