@@ -173,6 +173,7 @@ _GENERIC_TERMS = frozenset({"e2ee", "encrypt", "encrypted", "encryption", "defau
                             "ever", "exactly", "that", "this", "with", "from", "does", "have", "were", "what"})
 
 
+@lru_cache(maxsize=65536)
 def strip_yes_no(answer: str) -> str:
     """A curated answer without its leading "Yes:"/"No, ...:" (the fact that follows stands on its own)."""
     rest = _YES_NO.sub("", answer, count=1)
@@ -285,17 +286,18 @@ def heading_bonus(kind: str | None, heading: str) -> bool:
 
 def same_fact(a: Candidate, b: Candidate) -> bool:
     """Two sentences that say the same thing: close in meaning, or sharing most of their words."""
-    if float(a.vec @ b.vec) > NEAR_DUPLICATE:
+    close = float(a.vec @ b.vec)
+    if close > NEAR_DUPLICATE:
         return True
-    wa, wb = word_set(_POINTER.sub("", a.text)), word_set(_POINTER.sub("", b.text))
+    wa, wb = claim_words(a.text), claim_words(b.text)
     shared = len(wa & wb)
     contained = shared / max(1, min(len(wa), len(wb)))
     # Close in meaning and most of the shorter one's words inside the other: the same claim reworded.
-    if contained > SAME_CLOSE_WORDS and float(a.vec @ b.vec) > NEAR_CLOSE:
+    if contained > SAME_CLOSE_WORDS and close > NEAR_CLOSE:
         return True
     # The same event told twice: one full date in both, much the same words and meaning ("dismissed as moot on
     # April 17, 2018" in a summary and in the docket history).
-    if full_dates(a.text) & full_dates(b.text) and contained > SAME_DATED and float(a.vec @ b.vec) > NEAR_DATED:
+    if full_dates(a.text) & full_dates(b.text) and contained > SAME_DATED and close > NEAR_DATED:
         return True
     # Most words in common, or one sentence's content words nearly all inside the other's.
     return shared / max(1, len(wa | wb)) > SAME_WORDS or contained > SAME_CONTAINED
@@ -303,6 +305,12 @@ def same_fact(a: Candidate, b: Candidate) -> bool:
 
 _POINTER = re.compile(r"\s*\(see [^)]*\)")
 _FULL_DATE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})\b", re.I)
+
+
+@lru_cache(maxsize=65536)
+def claim_words(text: str) -> frozenset[str]:
+    """A sentence's words without its "(see ...)" pointer, which says where to read on, not what is claimed."""
+    return word_set(_POINTER.sub("", text))
 
 
 @lru_cache(maxsize=65536)
@@ -419,21 +427,20 @@ def cite(question: str, claims: Sequence[Claim], docs: dict[str, Document], pers
     """Number the sources in reading order and build the Answer with its notes."""
     # One number per URL: two documents that list the same page (the Telegram FAQ) share its number.
     numbers: dict[str, int] = {}
-    first: dict[str, tuple[str, str]] = {}
+    citations: list[Citation] = []
     sentences: list[AnswerSentence] = []
     for claim in claims:
-        urls = [docs[doc_id].meta.public_source(source_id).url for doc_id, source_id in claim.sources]
-        for url, pair in zip(urls, claim.sources, strict=True):
-            first.setdefault(url, pair)
-        cites = tuple(dict.fromkeys(numbers.setdefault(url, len(numbers) + 1) for url in urls))
-        sentences.append(AnswerSentence(neutralise_mentions(claim.text), claim.doc_id, cites))
+        cites: list[int] = []
+        for doc_id, source_id in claim.sources:
+            meta = docs[doc_id].meta
+            source = meta.public_source(source_id)
+            if source.url not in numbers:
+                numbers[source.url] = len(numbers) + 1
+                citations.append(Citation(numbers[source.url], doc_id, source_id, source, meta.title,
+                                          meta.as_of.isoformat(), meta.fast_moving))
+            cites.append(numbers[source.url])
+        sentences.append(AnswerSentence(neutralise_mentions(claim.text), claim.doc_id, tuple(dict.fromkeys(cites))))
     body = " ".join(f"{s.text} " + "".join(f"[{n}]" for n in s.cites) for s in sentences)
-    citations = []
-    for url, n in numbers.items():
-        doc_id, source_id = first[url]
-        meta = docs[doc_id].meta
-        citations.append(Citation(n, doc_id, source_id, meta.public_source(source_id), meta.title,
-                                  meta.as_of.isoformat(), meta.fast_moving))
     notes = []
     fast = sorted({docs[c.doc_id].meta.as_of for c in citations if c.fast_moving})
     if fast:
