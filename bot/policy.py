@@ -33,6 +33,10 @@ HARM_PATTERNS: dict[str, list[re.Pattern[str]]] = {
         re.compile(r"\b(write|code|build|make|create|develop|program)\s+(me\s+|us\s+)?(a|an|some|my\s+own)?\s*([\w-]+\s+){0,3}"
                    r"(malware|ransomware|keylogger|spyware|stalkerware|trojan|virus|worm|rootkit|botnet|exploit)s?\b", re.I),
         re.compile(r"\b(zero[\s-]*day|0[\s-]*day)\b.{0,30}\b(for|against|to)\b", re.I),
+        # Shopping for it: "what's a good spyware that reads Signal messages", "which keylogger works best".
+        re.compile(r"\b(good|best|decent|reliable|cheap|undetectable|working)\s+(\w+\s+)?(spyware|stalkerware|key\s?logger|"
+                   r"malware|trojan|rat|infostealer)s?\b|\b(which|what)\s+(spyware|stalkerware|key\s?logger|rat|trojan)s?\b"
+                   r".{0,30}\b(best|good|works?|recommend\w*)\b", re.I | re.S),
     ],
     "personal_data": [
         re.compile(r"\bdox+(ing|ed)?\b", re.I),
@@ -124,11 +128,13 @@ _MALWARE = re.compile(
     re.I)
 
 
-_DESTROY = re.compile(r"\b(delete\w*|wipe\w*|erase\w*|destroy\w*|shred\w*|hide|hiding|remove\w*|vanish\w*|disappear\w*|burn\w*|"
+_DESTROY = re.compile(r"\b(delete\w*|wipe\w*|erase\w*|destroy\w*|shred\w*|purg\w+|hide|hiding|remove\w*|vanish\w*|disappear\w*|burn\w*|"
                       r"smash\w*|nuke\w*|get\s+rid\s+of)\b", re.I)
 _BEFORE_THEY_ACT = re.compile(
     r"\bbefore\s+(they|the\s+(cops|police|feds|fbi|investigators|agents|detectives|lab|examiners?))\s+"
-    r"(can\s+|could\s+|get\s+to\s+)?(extract|image|search|copy|find|seize|read|unlock|get\s+into|look|check)\w*", re.I)
+    r"(can\s+|could\s+|get\s+to\s+)?(extract|image|search|copy|find|seize|read|unlock|get\s+into|look|check)\w*"
+    r"|\bbefore\s+(the|a|any|their)\s+(warrant|subpoena|raid|search|court\s+order|police|cops|feds|fbi|agents)\s+"
+    r"(arrives?|comes?|gets?\s+(here|served)|shows?\s+up|is\s+served|lands?)\b", re.I)
 _FOR_ME = re.compile(r"\b(i|we|me|us|my|our)\b", re.I)
 _EXPLAIN = re.compile(r"\bexplain\b|\bhow\s+(does|do|did)\s+(\w+\s+){0,4}(work|use|get)\b", re.I)
 _ATTACK = re.compile(r"\b(pull\s+(\w+\s+){0,3}off|to\s+(hack|break\s+into|get\s+into|compromise|pwn)|against\s+(a|an|any|some)\s)", re.I)
@@ -206,7 +212,18 @@ def request_sentences(text: str) -> list[str]:
     return [p for p in parts if len(p.split()) >= 4] if len(parts) > 1 else []
 
 
+# Someone else's device within reach while they cannot see: the tell of a request aimed at a person, even when it is
+# put as a question about what police can do ("how would a cop get in? asking because my gf is asleep").
+_COVERT = re.compile(
+    r"\b(is|are|'s|s|was|while\s+(he|she|they)('?s|\s+is|\s+are)?)\s+(asleep|sleeping|passed\s+out|in\s+the\s+shower|at\s+work|"
+    r"away|out|not\s+looking|distracted)\b|\b(face\s?id|finger(print)?|thumb|phone|iphone|laptop)\s+(is\s+)?(right\s+)?"
+    r"(there|here|next\s+to\s+me|on\s+the\s+(table|desk|nightstand|counter))\b|\bwhile\s+(he|she|they)\s+(sleeps?|naps?|showers?)\b",
+    re.I)
+
+
 def _harm_in(text: str) -> str | None:
+    if _COVERT.search(text) and _WHOSE.search(text) and (_ACCESS.search(text) or _REQUEST.search(text)):
+        return "break_in"
     lawful = about_lawful_access(text)
     for category, patterns in HARM_PATTERNS.items():
         if any(p.search(text) for p in patterns) and not (lawful and category == "break_in"):
@@ -321,7 +338,8 @@ _OFF_TOPIC = re.compile(
     r"\b(write|compose|make\s+up|make|give|tell|draw|create|generate)\b.{0,30}\b(poem|limerick|haiku|joke|jokes|song|rap|lyrics|"
     r"story|stories|riddle|essay|cover\s+letter|quote|ascii|sonnet|fanfic|screenplay|shanty|ballad|verse|jingle|ode|chant)\b"
     r"|\b(recipes?|bake|baking|calories)\b|\bhow\s+(do\s+i\s+|to\s+)cook\b|\b(stocks?|shares|crypto\s*coin|bitcoin|ethereum|dogecoin)\b.{0,30}\b(buy|sell|"
-    r"worth|price|invest|week|next\s+year)\b|\b(buy|sell)\b.{0,20}\b(stocks?|shares|crypto|bitcoin)\b"
+    r"worth|price|invest|week|next\s+year|rise|go\s+up|drop|earnings)\b|\b(buy|sell)\b.{0,20}\b(stocks?|shares|crypto|bitcoin)\b"
+    r"|\bearnings\s+(call|report|season)\b|\b(whether|should\s+i)\s+(to\s+)?(buy|sell|short)\b"
     r"|\b(homework|calculus|derivatives?|algebra|equation|solve\s+\d)|\bwhat\s+is\s+\d+\s*(times|plus|minus|x|\*)\s*\d+"
     r"|\bweather\b|\bcapital\s+of\b|\bmeaning\s+of\s+life\b|\bsuper\s*bowl\b|\bworkout|fitness\s+plan|\btranslate\b"
     r"|\b(movie|film|book|pizza)\b.{0,20}\b(recommend|watch|best|should)\b|\brecommend\b.{0,20}\b(movie|film|book)\b"
