@@ -35,7 +35,7 @@ HARM_PATTERNS: dict[str, list[re.Pattern[str]]] = {
         re.compile(r"\b(zero[\s-]*day|0[\s-]*day)\b.{0,30}\b(for|against|to)\b", re.I),
         # Shopping for it: "what's a good spyware that reads Signal messages", "which keylogger works best".
         re.compile(r"\b(good|best|decent|reliable|cheap|undetectable|working)\s+(\w+\s+)?(spyware|stalkerware|key\s?logger|"
-                   r"malware|trojan|rat|infostealer)s?\b|\b(which|what)\s+(spyware|stalkerware|key\s?logger|rat|trojan)s?\b"
+                   r"malware|trojan|rat|infostealer)s?\b(?!\s*(detect\w*|scan\w*|remov\w*|check\w*|protect\w*|cases?|stor\w*|report\w*))|\b(which|what)\s+(spyware|stalkerware|key\s?logger|rat|trojan)s?\b"
                    r".{0,30}\b(best|good|works?|recommend\w*)\b", re.I | re.S),
     ],
     "personal_data": [
@@ -215,9 +215,9 @@ def request_sentences(text: str) -> list[str]:
 # Someone else's device within reach while they cannot see: the tell of a request aimed at a person, even when it is
 # put as a question about what police can do ("how would a cop get in? asking because my gf is asleep").
 _COVERT = re.compile(
-    r"\b(is|are|'s|s|was|while\s+(he|she|they)('?s|\s+is|\s+are)?)\s+(asleep|sleeping|passed\s+out|in\s+the\s+shower|at\s+work|"
-    r"away|out|not\s+looking|distracted)\b|\b(face\s?id|finger(print)?|thumb|phone|iphone|laptop)\s+(is\s+)?(right\s+)?"
-    r"(there|here|next\s+to\s+me|on\s+the\s+(table|desk|nightstand|counter))\b|\bwhile\s+(he|she|they)\s+(sleeps?|naps?|showers?)\b",
+    r"\b(is|are|'s|was|while\s+(he|she|they)('?s|\s+is|\s+are)?)\s+(asleep|sleeping|passed\s+out|in\s+the\s+shower|"
+    r"not\s+looking|distracted)\b|\b(face\s?id|finger(print)?|thumb|phone|iphone|laptop)\s+(is\s+)?"
+    r"(right\s+(there|here|next\s+to\s+me)|next\s+to\s+me)\b|\bwhile\s+(he|she|they)\s+(sleeps?|naps?|showers?)\b",
     re.I)
 
 
