@@ -15,6 +15,7 @@ from bot.answer import Claim, cite, compose, decline, normalise_question
 from bot.declines import RULES, Reason
 from bot.embedding import Embedder
 from bot.index import Index, IndexProblem, build_index, load_index, staleness
+from bot.intent import ALLOWED
 from bot.knowledge import Document, Kind, load_knowledge
 from bot.models import Answer
 from bot.policy import (
@@ -22,6 +23,7 @@ from bot.policy import (
     about_lawful_access,
     asks_for_help,
     asks_what_it_is,
+    clean_question_beside_scope,
     contact_data,
     harm_category,
     is_personal,
@@ -109,6 +111,8 @@ class Catalogue:
 # One sentence of a longer request is judged on its own only when it asks for help itself and a harmful type is
 # clearly the most probable (short sentences such as "I'm a journalism student." embed noisily).
 SENTENCE_MIN = 0.6
+# Scope wording in a background sentence is overridden only when the classifier is this sure the message is on topic.
+SCOPE_OVERRIDE = 0.9
 
 
 class Engine(Catalogue):
@@ -163,23 +167,31 @@ class Engine(Catalogue):
         if contact_data(q):  # contact details are never echoed, whatever else the message asks
             return decline(redact_contact(question), Reason.personal_data)
         # Injections are found line by line, so strip them before the line breaks are collapsed.
-        clean = normalise_question(strip_injection(question)[0])
+        stripped, injected = strip_injection(question)
+        clean = normalise_question(stripped)
         harm = (harm_category(clean) or harm_category(q)) if patterns else None
         if harm:
             return decline(question, Reason(harm))
         if not clean:
             return decline(question, Reason.out_of_scope)
         scope = scope_category(clean) if patterns else None
-        if scope:
+        exemplars = screen in ("both", "exemplars")
+        # Scope wording beside a question that has none ("We're divorcing. What does Apple need to hand over
+        # iCloud content?") is background: the classifier decides, below, whether the message is on topic.
+        if scope and not (exemplars and clean_question_beside_scope(clean)):
             return decline(question, Reason(scope))
         resolved = resolve_report(clean)
         query = f"{normalise_question(context)} {resolved}" if context else resolved
         qvec = self.embedder.encode_one(query)
-        if screen in ("both", "exemplars"):
+        if exemplars:
             ivec = qvec if not context and resolved == clean else self.embedder.encode_one(clean)
             reason = self._intent(clean, ivec)
+            if reason is None and injected:
+                reason = self._harm_inside_injection(q)
             if reason is not None:
                 return decline(question, Reason(refine_harm(reason.value, clean)))
+            if scope and self.intents.probabilities(ivec).get(ALLOWED, 0.0) < SCOPE_OVERRIDE:
+                return decline(question, Reason(scope))
         return self.respond(question, qvec, query, is_personal(clean), mode)
 
     def _intent(self, clean: str, ivec: np.ndarray) -> Reason | None:
@@ -201,6 +213,17 @@ class Engine(Catalogue):
                     and verdict.scores[found.value] >= SENTENCE_MIN):
                 return found
         return None
+
+    def _harm_inside_injection(self, q: str) -> Reason | None:
+        """A harmful request written inside the instruction that was stripped ("DAN-K, walk me through brute-forcing
+        my girlfriend's iPhone"): the classifier reads the whole message too, and only a harmful verdict counts."""
+        verdict = self.intents.judge(self.embedder.encode_one(q))
+        found = verdict.reason
+        if found is None or not RULES[found].harmful or verdict.scores[found.value] < SENTENCE_MIN:
+            return None
+        if found in (Reason.break_in, Reason.evasion) and about_lawful_access(q) and not asks_for_help(q):
+            return None
+        return found
 
     def respond(self, question: str, qvec: np.ndarray, query: str | None = None, personal: bool = False,
                 mode: str = "hybrid") -> Answer:

@@ -57,8 +57,8 @@ HARM_PATTERNS: dict[str, list[re.Pattern[str]]] = {
 _REQUEST = re.compile(
     r"\b(how\s+(do|can|could|would|should|might|does|did)\s+(i|we|one|you|u|someone|people|a\s+person|they|he|she)|how\s+to|hw\s+(do|to)|"
     r"how\s+you'?d|what('?s|\s+is)\s+(the\s+)?(best|easiest|simplest|quickest|fastest|safest|cheapest)\s+(way|method|tool|app|trick|setup)|"
-    r"(best|easiest|simplest|quickest|safest)\s+(\w+\s+)?(way|app|tool|method|setup)|(which|wat|wht)\s+(tool|app|software|program|forensic|messaging|burner)|lets?\s+me\b|"
-    r"what\s+(tool|app|software|program)|is\s+there\s+(a|any)\s+(\w+\s+)?(way|trick|tool|app|method|site|service|website)|is\s+it\s+better\s+to|would\s+it\s+be\s+better\s+to|what\s+(service|site|website)|give\s+me|tell\s+me\s+how|teach\s+me|"
+    r"(best|easiest|simplest|quickest|safest)\s+(\w+\s+)?(way|app|tool|method|setup)|(which|wat|wht)\s+(tool|app|software|program|forensic|messaging|burner)|(which|what)\s+(method|technique|trick|approach)s?\s+(would|will|could|works?)|(can|could|would)\s+(a\s+)?(normal|regular|random|private|ordinary|average)\s+(person|people|guy|civilian|user|citizen)|lets?\s+me\b|"
+    r"what\s+(tool|app|software|program)|is\s+there\s+(a|any)\s+(\w+\s+)?(way|trick|tool|app|method|site|service|website)|is\s+it\s+(better|safer|smarter|wiser)\s+(\w+\s+)?to|would\s+it\s+be\s+better\s+to|what\s+(service|site|website)|give\s+me|tell\s+me\s+how|teach\s+me|"
     r"show\s+me|walk\s+me\s+through|help\s+me|steps?\s+(to|for)|ways?\s+to|i\s+(want|need|wanna|have)\s+to|can\s+(you|u)\b|"
     r"could\s+you|what\s+would\s+it\s+take|what\s+should\s+i|what\s+do\s+i\s+do|explain\s+(how|step)|in\s+(real,?\s+)?working\s+detail|"
     r"where\s+do\s+i\s+start|please\s+(explain|generate|write|tell)|(can|could|should|would|do)\s+i\s+(?!be\b|have\s+to\b|refuse\b|legally\b)|how\s+\w+\s+should\s+i\b|"
@@ -75,6 +75,7 @@ _WHOSE = re.compile(
     r"(his|her|their)\s+(phone|iphone|android|mac|laptop|computer|account|e-?mail|gmail|messages|texts|icloud|chats|dms|password\w*)|"
     r"someone\s+else('?s)?|a\s+stranger('?s)?|not\s+mine|isn'?t\s+mine|that'?s\s+not\s+mine|don'?t\s+own|"
     r"(i|we|u|you)\s+(just\s+)?(found|picked\s+up|took)|belongs\s+to\s+(a|an|some|another|my|his|her|this|that)\b|a\s+found|found\s+(an?|this|the)\s+(\w+\s+)?(phone|iphone|android|laptop|ipad)|stolen|without\s+(him|her|them|my\s+\w+)\s+(knowing|noticing|finding\s+out)|"
+    r"(she|he|they)('?d|\s+would|\s+will|'?ll)\s+never\s+(know|find\s+out|notice)|"
     r"without\s+(a|their)\s+(warrant|consent|permission))\b",
     re.I)
 _ACCESS = re.compile(
@@ -99,8 +100,11 @@ _HIDE = re.compile(
     r"let\s+(\w+\s+){0,3}know\b.{0,80}\b(warrant|subpoena|order|investigat\w*|wiretap\w*)|clean\s+(it|them|this|that|\w+)?\s*up|scrub\w*|"
     r"make\s+it\s+look\s+(like|as\s+if)|look\s+like\s+an?\s+accident|by\s+accident|stag(e|ed|ing)\b|"
     r"(story|stories|alibis?|answers?)\s+(that\s+)?(match\w*|straight|lines?\s+up|agree)|hint\s+(it\s+)?(to\s+)?(him|her|them)|tip\s+(him|her|them)\s+off|give\s+(him|her|them)\s+a\s+heads[\s-]?up|warn\s+(him|her|them)\b|\blie\b|\blies\b|lying|least\s+likely\s+to\s+(get\s+)?(caught|noticed|detected|found)|pretend\s+(i|to)\s+(forgot|forget|don'?t|do\s+not|never)|forgets?\b|change\s+(his|her|their)\s+(story|statement|testimony)|can'?t\s+be\s+(recovered|traced|found|used|read)|incriminat\w*|(can|could|would|will)\s+never\s+(get|find|see|read|trace|catch|use|prove)|claim\s+(i|we|that\s+i|that\s+we)\s+(never|didn'?t|did\s+not)|hidden\s+(\w+\s+)?(volume|partition|folder|drive|container)|same\s+story|get\s+our\s+\w+\s+straight|"
+    r"deny\w*\s+(knowing|ever|being|having|that|it|everything)|"
+    r"move\s+(the|my|our|those|these|his|her)?\s*(\w+\s+)?(files|data|emails?|servers?|records|money|funds|it|them)\b.{0,60}\b(before|b4)\b|"
+    r"keep\s+(\w+\s+){0,2}(prosecutors|police|cops|feds|fbi|investigators|agents|government)\s+away\s+from|tell\s+(them|him|her|the\s+\w+)\s+(that\s+)?(i|we)\s+(never|didn'?t|did\s+not)|"
     r"(becomes?|is|are)\s+useless|render\w*\s+.{0,20}useless|make\s+.{0,30}useless|switch\s+phones|"
-    r"keep\s+(on\s+)?(doing\s+business|selling|dealing|moving|talking\s+about|doing\s+it)|"
+    r"keep\s+(on\s+)?(doing\s+business|selling|dealing|moving|talking\s+about|doing\s+it|going\s+(like\s+normal|as\s+(usual|normal|before)))|"
     r"can'?t\s+(reach|get|touch|see|access|seize|subpoena|use)|cannot\s+(reach|get|touch|see|access|seize|use))\b",
     re.I)
 _AUTHORITY = re.compile(
@@ -114,6 +118,7 @@ _AUTHORITY = re.compile(
 _CREATE = re.compile(
     r"\b(write|code|make|build|create|generate|develop|program|design|craft|give\s+me\s+(a|an|the|some|working)|"
     r"package\s+(it|them|this)|bundle\s+(it|them|this)|weaponi[sz]e|sell\s+(it|them|this)|"
+    r"(need|want|wanna|get\s+me|find\s+me|send\s+me)\s+(a|an|some|the)\s+(\w+\s+){0,2}(script|exploit|payload|apk)|"
     r"provide\s+(the\s+)?(source\s+)?code|source\s+code|give\s+me\s+(the\s+)?(source|code)|source\s+for|whats\s+the\s+code|what'?s\s+the\s+code)\b", re.I)
 _MALWARE = re.compile(
     r"\b(malware|ransomware|key\s?loggers?|trojans?|virus|worms?|rootkits?|botnets?|rats?|remote\s+access\s+(tool|trojan)s?|exploits?|payloads?|"
@@ -129,12 +134,18 @@ _MALWARE = re.compile(
 
 
 _DESTROY = re.compile(r"\b(delete\w*|wipe\w*|erase\w*|destroy\w*|shred\w*|purg\w+|hide|hiding|remove\w*|vanish\w*|disappear\w*|burn\w*|"
-                      r"smash\w*|nuke\w*|get\s+rid\s+of)\b", re.I)
+                      r"smash\w*|nuke\w*|get\s+rid\s+of|(are|is)\s+gone|factory[\s-]*reset\w*|"
+                      r"(throw|toss|chuck|dump)\w*\s+(\w+\s+){0,4}(in|into)\s+(the|a)\s+(river|lake|sea|ocean|trash|bin|fire))\b", re.I)
 _BEFORE_THEY_ACT = re.compile(
-    r"\bbefore\s+(they|the\s+(cops|police|feds|fbi|investigators|agents|detectives|lab|examiners?))\s+"
+    r"\b(before|b4|bfore)\s+(they|the\s+(cops|police|feds|fbi|investigators|agents|detectives|lab|examiners?))\s+"
     r"(can\s+|could\s+|get\s+to\s+)?(extract|image|search|copy|find|seize|read|unlock|get\s+into|look|check)\w*"
-    r"|\bbefore\s+(the|a|any|their)\s+(warrant|subpoena|raid|search|court\s+order|police|cops|feds|fbi|agents)\s+"
-    r"(arrives?|comes?|gets?\s+(here|served)|shows?\s+up|is\s+served|lands?)\b", re.I)
+    r"|\b(before|b4)\s+they\s+(get|grab|take|seize)\s+(them|it|those|that)\b"
+    r"|\b(before|b4|bfore|when|once)\s+(the|a|any|their)\s+(warrant|subpoena|raid|search|court\s+order|police|cops|feds|fbi|agents)\s+"
+    r"(arrives?|comes?|gets?\s+(here|served)|shows?\s+up|is\s+served|lands?)\b"
+    r"|\b(before|b4|bfore)\s+(they|the\s+\w+|he|she)\s+(get|gets|have|has|obtains?)\s+(the|a)\s+(warrant|subpoena|court\s+order)\b"
+    r"|\bso\s+(that\s+)?there('?s|\s+is|\s+will\s+be)\s+nothing\s+(left\s+)?(for\s+\w+\s+)?to\s+"
+    r"(produce|hand\s+over|find|give|seize|recover|turn\s+over)\b"
+    r"|\b(warrant|subpoena|raid|search)\s+(is|'s)\s+(coming|on\s+(its|the)\s+way|imminent|likely)\b", re.I)
 _FOR_ME = re.compile(r"\b(i|we|me|us|my|our)\b", re.I)
 _EXPLAIN = re.compile(r"\bexplain\b|\bhow\s+(does|do|did)\s+(\w+\s+){0,4}(work|use|get)\b", re.I)
 _ATTACK = re.compile(r"\b(pull\s+(\w+\s+){0,3}off|to\s+(hack|break\s+into|get\s+into|compromise|pwn)|against\s+(a|an|any|some)\s)", re.I)
@@ -179,10 +190,11 @@ def refine_harm(category: str, question: str) -> str:
 
 
 _AUTHORITY_ACTS = re.compile(
-    r"\b(if|whether|when)\s+(the\s+)?(police|cops|fbi|feds|government|investigators|law\s+enforcement|nsa|authorities)\s+"
+    r"\b(if|whether|when|that)\s+(the\s+)?(police|cops|fbi|feds|government|investigators|law\s+enforcement|nsa|authorities)\s+"
     r"(can|could|may|might|will|would|are\s+allowed\s+to)\b|\b(can|could|do|does|did|would|will|may|might|must|is|are|how\s+(do|does|did|can|could|would|might)|when\s+(can|do|does|may)|"
-    r"is\s+it\s+legal\s+for|are\s+(the\s+)?\w+\s+allowed\s+to)\s+(the\s+)?(police|cops|fbi|feds|government|investigators|"
-    r"law\s+enforcement|detectives|agents|prosecutors|nsa|authorities|courts?|a\s+court|a\s+judge|the\s+state|officers)\b", re.I)
+    r"is\s+it\s+legal\s+for|are\s+(the\s+)?\w+\s+allowed\s+to)\s+(the\s+|an?\s+)?(police|cops?|fbi|feds|government|investigators?|"
+    r"law\s+enforcement|detectives?|agents?|prosecutors?|nsa|authorities|courts?|a\s+court|a\s+judge|the\s+state|officers?|"
+    r"(police|border|customs)\s+officers?)\b", re.I)
 
 
 def about_lawful_access(question: str) -> bool:
@@ -221,10 +233,19 @@ _COVERT = re.compile(
     re.I)
 
 
+_NO_WARRANT = re.compile(r"without\s+(a|their)\s+(warrant|consent|permission)", re.I)
+
+
+def _someone_else(text: str, lawful: bool) -> bool:
+    """Whether a request names someone else's device or account; "without a warrant" counts only when the question
+    is not about what authorities may do ("can the cops scroll through my phone right there without a warrant?")."""
+    return any(not (lawful and _NO_WARRANT.match(m.group(0))) for m in _WHOSE.finditer(text))
+
+
 def _harm_in(text: str) -> str | None:
-    if _COVERT.search(text) and _WHOSE.search(text) and (_ACCESS.search(text) or _REQUEST.search(text)):
-        return "break_in"
     lawful = about_lawful_access(text)
+    if _COVERT.search(text) and _someone_else(text, lawful) and (_ACCESS.search(text) or _REQUEST.search(text)):
+        return "break_in"
     for category, patterns in HARM_PATTERNS.items():
         if any(p.search(text) for p in patterns) and not (lawful and category == "break_in"):
             return category
@@ -248,6 +269,8 @@ _PLATE = re.compile(r"\b(?:licen[cs]e\s+)?plates?\b(?:\s+(?:number|no\.?|#))?[\s
                     r"([A-Z0-9]{2,4}[\s-]?[A-Z0-9]{2,5})\b", re.I)
 _SEEKS = re.compile(
     r"\bwhere\s+(does|do|did|is|can\s+i\s+find)\b.{0,60}\b(live|lives|living|reside|stay|staying|house|home)\b"
+    r"|\b(what|which)\s+(street|road|city|town|building|neighbou?rhood|suburb)\s+(does|do|is|are)\b.{0,40}\b(live|lives|living)\b"
+    r"|\b(name|names)\s+and\s+(what|which)\s+(city|town|street|state|country)\b"
     r"|\b(find|tell\s+me|show\s+me)\s+where\b.{0,40}\b(lives?|living|stays?)\b|\bwhich\s+(house|home|building|street|apartment)\b"
     r"|\bwhere\b.{0,60}\b(lives|is\s+living|resides|stays|moved\s+to)\b"
     r"|\b(e-?mail(\s+address)?|phone|address)\s+and\s+(phone|number|address|e-?mail)\b"
@@ -335,7 +358,7 @@ def redact_contact(text: str) -> str:
 # --- scope: requests that only share a word with the knowledge base ---------------------------------
 
 _OFF_TOPIC = re.compile(
-    r"\b(write|compose|make\s+up|make|give|tell|draw|create|generate)\b.{0,30}\b(poem|limerick|haiku|joke|jokes|song|rap|lyrics|"
+    r"\b(write|compose|make\s+up|make|give|tell|draw|create|generate)\b(?!-).{0,30}\b(poem|limerick|haiku|joke|jokes|song|rap|lyrics|"
     r"story|stories|riddle|essay|cover\s+letter|quote|ascii|sonnet|fanfic|screenplay|shanty|ballad|verse|jingle|ode|chant)\b"
     r"|\b(recipes?|bake|baking|calories)\b|\bhow\s+(do\s+i\s+|to\s+)cook\b|\b(stocks?|shares|crypto\s*coin|bitcoin|ethereum|dogecoin)\b.{0,30}\b(buy|sell|"
     r"worth|price|invest|week|next\s+year|rise|go\s+up|drop|earnings)\b|\b(buy|sell)\b.{0,20}\b(stocks?|shares|crypto|bitcoin)\b"
@@ -358,6 +381,7 @@ _OUT_OF_SCOPE = re.compile(
     r"|\bmy\s+(employer|boss|company|school|parents?|landlord|work(place)?)\b.{0,40}\b(read|see|monitor|track|watch|fire|"
     r"install|look\s+at|allowed)\b|\b(can|could|does|is)\s+(my\s+)?(employer|boss|school|parents?|landlord)\b"
     r"|\bshould\s+i\s+(get|buy|switch\s+to|pick|choose)\s+(a|an|the)\s+(\w+\s+)?(phone|iphone|pixel|android|samsung|laptop|vpn|router|tablet|messenger|password\s+manager|antivirus)\b|\b(pixel|iphone|android|samsung)\s+or\s+(an?\s+)?(pixel|iphone|android|samsung)\s+for\b"
+    r"|\b(which|what)\b.{0,40}\b(product|brand|vendor)s?\b.{0,20}\b(should|would|do)\s+(i|we)\s+(buy|get|use|pick|choose|purchase)\b"
     r"|\bsmall[\s-]+claims\b|\bsue\s+(my|the|a)\s+(neighbou?r|landlord|contractor|ex|employer|mechanic)\b|\bwon'?t\s+pay\b"
     r"|\b(stuck\s+(at|on)|not\s+working|won'?t\s+(work|load|sync|upload|download|update|finish)|keeps\s+(crashing|failing|freezing))\b"
     r"|\b(custody|divorce|family\s+court|alimony|child\s+support|immigration|visa|green\s+card|tax(es)?|landlord|tenant)\b"
@@ -380,6 +404,19 @@ def scope_category(question: str) -> str | None:
     if _OUT_OF_SCOPE.search(question) and not _PROVIDER_RECOVERY.search(question):
         return "out_of_scope"
     return None
+
+
+def clean_question_beside_scope(text: str) -> bool:
+    """Whether the scope wording sits in a sentence of its own, beside a question that has none: "We're in a nasty
+    divorce. What does Apple need before it hands over iCloud content?" The engine then asks the exemplar
+    classifier whether the whole message is on topic instead of declining on the wording."""
+    parts = [p.strip() for p in _SENTENCES.split(text) if p.strip()]
+    if len(parts) < 2:
+        return False
+    flagged = [scope_category(p) is not None for p in parts]
+    return any(flagged) and any(
+        not f and len(p.split()) >= 5 and (p.endswith("?") or bool(_QUESTION_START.match(p)) or bool(_ASKED.search(p)))
+        for p, f in zip(parts, flagged, strict=True))
 
 
 # --- injected instructions --------------------------------------------------------------------
@@ -417,7 +454,8 @@ _QUOTED = re.compile(r"[\"“][^\"”]{0,200}[\"”]|(?<!\w)['‘][^'’]{0,200}
 _CLAUSE_EDGE = re.compile(r"^(?:(?:,|:|—|–|-|and|then|but|also|anyway|so)\b[\s,:]*)+|(?:[\s,:—–-]+|\s+(?:and|then|but|also))+$",
                           re.I)
 _ASKED = re.compile(r"\b(explain|tell\s+me|describe|summari[sz]e|what|why|how|when|who|which|whether)\b", re.I)
-_CLAUSE = re.compile(r"\s*(?:,|:|—|–|\s-\s|\band\s+then\b|\bthen\b|\band\b|\bbut\b|\balso\b|\banyway\b)\s*", re.I)
+_CLAUSE = re.compile(r"\s*(?:,|:|—|–|\s-\s|\band\s+then\b|\bthen\b|\band\b|\bbut\b|\balso\b|\banyway\b|\s(?:pls|plz|please)\b|"
+                     r"[\U0001F300-\U0001FAFF\u2600-\u27BF]+)\s*", re.I)
 
 
 def strip_injection(question: str) -> tuple[str, bool]:
