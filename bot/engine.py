@@ -197,11 +197,7 @@ class Engine(Catalogue):
     def _intent(self, clean: str, ivec: np.ndarray) -> Reason | None:
         """The exemplar verdict on the whole request, else a harmful verdict on any one of its sentences."""
         reason = self.intents.judge(ivec).reason
-        if reason is not None and RULES[reason].harmful and asks_what_it_is(clean):
-            reason = None  # "what is stalkerware?" names a harm without asking for it
-        if reason in (Reason.break_in, Reason.evasion) and about_lawful_access(clean) and not asks_for_help(clean):
-            reason = None  # "what do police need to intercept texts?" asks what authorities may do
-        if reason is not None:
+        if reason is not None and not self._excused(reason, clean):
             return reason
         sentences = request_sentences(clean)
         if not sentences:
@@ -219,11 +215,18 @@ class Engine(Catalogue):
         my girlfriend's iPhone"): the classifier reads the whole message too, and only a harmful verdict counts."""
         verdict = self.intents.judge(self.embedder.encode_one(q))
         found = verdict.reason
-        if found is None or not RULES[found].harmful or verdict.scores[found.value] < SENTENCE_MIN:
-            return None
-        if found in (Reason.break_in, Reason.evasion) and about_lawful_access(q) and not asks_for_help(q):
+        if (found is None or not RULES[found].harmful or verdict.scores[found.value] < SENTENCE_MIN
+                or self._excused(found, q)):
             return None
         return found
+
+    @staticmethod
+    def _excused(reason: Reason, text: str) -> bool:
+        """A classifier verdict the wording takes back: "what is stalkerware?" names a harm without asking for it,
+        and "what do police need to intercept texts?" asks what authorities may do."""
+        if RULES[reason].harmful and asks_what_it_is(text):
+            return True
+        return reason in (Reason.break_in, Reason.evasion) and about_lawful_access(text) and not asks_for_help(text)
 
     def respond(self, question: str, qvec: np.ndarray, query: str | None = None, personal: bool = False,
                 mode: str = "hybrid") -> Answer:

@@ -11,7 +11,7 @@ from bot.evaluation import load_gold
 from bot.knowledge import Kind, load_knowledge
 from tests.conftest import KNOWLEDGE
 
-# Every topic of the research brief, sections A to E (../shared/research/topics.md).
+# Every topic of the research brief, sections A to E (the research notes the knowledge base was written from).
 BRIEF_TOPICS = """seed-2015-imessage-standoff imessage-encryption-design ios8-data-protection-passcodes icloud-backup-keys
 messages-in-icloud advanced-data-protection apple-transparency-legal-process all-writs-act us-v-new-york-telephone-1977
 brooklyn-orenstein-case apple-v-fbi-san-bernardino apple-fbi-pensacola calea-1994 salt-typhoon-2024 wiretap-act-title-iii
