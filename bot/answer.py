@@ -20,6 +20,8 @@ from bot.policy import CAVEAT, neutralise_mentions
 MIN_DENSE = 0.33
 MIN_SENTENCE = 0.30
 NEAR_DUPLICATE = 0.80
+NEAR_WORDS = 0.40  # ... with this share of the shorter sentence's words in common, a near-duplicate
+SAME_MEANING = 0.90  # closer than this, the same claim whatever the words
 SAME_WORDS = 0.5  # share of words two sentences have in common beyond which they say the same thing
 SAME_CLOSE_WORDS = 0.70  # share of the shorter sentence's words that, with NEAR_CLOSE, makes a reworded repeat
 NEAR_CLOSE = 0.68
@@ -48,7 +50,8 @@ QUICK_POOL = 20  # curated questions considered, closest first
 W_QUICK_FITS = 0.05  # a curated answer holding what the question's kind asks for (a date for "when")
 OUTCOME_NOW = 0.3  # share of the mismatch penalty between an outcome question and a "where it stands" one
 W_KIND_MISMATCH = 0.25  # a curated question of another kind (an outcome one for a "what is" question) answers less well
-W_QUICK_ANSWER = 0.3  # weight of the question's closeness to the curated answer itself
+W_SHAPE = 0.08  # a curated question put the same way (yes/no, "why", "who") as the asked one
+W_QUICK_ANSWER = 0.15  # weight of the question's closeness to the curated answer itself
 W_QUICK_OVERLAP = 0.3  # share of the question's words that the curated answer contains
 MAX_SOURCES = 4  # distinct sources listed in one answer (the median stays at 3 or fewer)
 REPLY_BUDGET = 1250  # characters of the whole reply (body, notes, sources) beyond which support sentences stop
@@ -182,6 +185,29 @@ def strip_yes_no(answer: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
+# A short "what is X?" asks for a definition, not for something about X ("what law governs pen registers now?").
+_DEFINE = re.compile(r"^\W*(so\s+)?(what('?s|\s+is|\s+are|\s+was|\s+were)|define|meaning\s+of)\s+(an?\s+|the\s+)?"
+                     r"[\w'’.\- ]{1,40}?\s*(\bexactly|\banyway|\bagain)?\W*$", re.I)
+_SHAPE = re.compile(r"\b(why|how\s+come|what|which|who|whom|whose|how|when|where)\b", re.I)
+
+
+def shape(question: str) -> str | None:
+    """How a question is put: "yesno" ("did Apple ever...?", "can police...?"), or its question word ("why", "what",
+    "who", "how" ...); None when it is neither. A curated question put the same way answers it better: a yes/no
+    question wants the entry that says yes or no (the same way round), a "why" question the one that gives the reason."""
+    if is_yes_no(question):
+        return "yesno:" + ",".join(sorted(polarity(question)))  # "did it ever..." and "would it..." differ
+    if _DEFINE.match(question) and "differ" not in question.lower():
+        return "define"
+    m = _SHAPE.search(question)
+    if not m:
+        return None
+    if _KINDS["when"][0].search(question):
+        return "when"
+    word = m.group(1).lower()
+    return "why" if word.startswith("how") and "come" in word else word[:5]
+
+
 def kind_mismatch(kind: str | None, curated: str) -> float:
     """How badly a curated question's kind fits the asked one's: 1 when an outcome or "still/now" question meets
     a curated question of neither kind (or the reverse), a little when one is "how did it end" and the other
@@ -205,6 +231,7 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "")
         ranks.setdefault(h.passage.doc_id, len(ranks))
     kind = question_kind(asked) if asked else None
     asked_tokens = set(tokenize(asked)) if asked else set()
+    asked_shape = shape(asked) if asked else None
     sims = index.quick_question_vectors @ qvec
     best_row, best, best_q = -1, -1.0, ""
     for row in np.argsort(-sims)[:QUICK_POOL]:
@@ -223,7 +250,8 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "")
         fits = wants(kind, qa.sentences[0])
         overlap = len(asked_tokens & answer_tokens) / max(1, len(asked_tokens))
         score = (float(sims[row]) + W_QUICK_ANSWER * answer_sim + W_QUICK_OVERLAP * overlap
-                 - W_QUICK_RANK * ranks[qa.doc_id] - W_KIND_MISMATCH * mismatch + W_QUICK_FITS * fits)
+                 - W_QUICK_RANK * ranks[qa.doc_id] - W_KIND_MISMATCH * mismatch + W_QUICK_FITS * fits
+                 + W_SHAPE * (asked_shape is not None and shape(curated) == asked_shape))
         if score > best:
             best_row, best, best_q = int(row), score, curated
     if best_row < 0:
@@ -240,7 +268,10 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "")
 
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _KINDS = {
-    "when": (re.compile(r"\b(when|what\s+(date|year|day|month)|which\s+year|how\s+long\s+ago)\b", re.I),
+    # "when" asks for a date at the start of a question or before its verb ("so when exactly did..."), not as a
+    # conjunction ("what does Apple hand over when police send a subpoena").
+    "when": (re.compile(r"^\W*(\w+\W+){0,2}?when\b|\bwhen\s+(\w+\s+)?(did|was|were|is|are|will|does|do|has|have|had|"
+                        r"can|could|would)\b|\b(what\s+(date|year|day|month)|which\s+year|how\s+long\s+ago)\b", re.I),
              re.compile(rf"\b{_MONTH}\s+\d{{1,2}}|\b(1[89]|20)\d\d\b", re.I)),
     "count": (re.compile(r"\bhow\s+(many|much|long|often|big)\b", re.I),
               re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?)\b", re.I)),
@@ -255,7 +286,7 @@ _KINDS["outcome"] = (
     re.compile(r"\b(ended|withdr[a-z]+|dropped|dismissed|held|ruled|decided|vacated|moot|affirmed|reversed|won|lost)\b", re.I),
 )
 _KINDS["now"] = (
-    re.compile(r"\b(still|now|today|currently|these\s+days|nowadays|as\s+of|latest|anymore|stand[s]?\s+now|"
+    re.compile(r"\b(still|now|yet|today|currently|these\s+days|nowadays|as\s+of|latest|anymore|stand[s]?\s+now|"
                r"where\s+does\b.*\bstand)\b", re.I),
     re.compile(r"\b(as\s+of|20(2[4-9]))\b", re.I),
 )
@@ -287,11 +318,13 @@ def heading_bonus(kind: str | None, heading: str) -> bool:
 def same_fact(a: Candidate, b: Candidate) -> bool:
     """Two sentences that say the same thing: close in meaning, or sharing most of their words."""
     close = float(a.vec @ b.vec)
-    if close > NEAR_DUPLICATE:
-        return True
     wa, wb = claim_words(a.text), claim_words(b.text)
     shared = len(wa & wb)
     contained = shared / max(1, min(len(wa), len(wb)))
+    # Close in meaning alone is not enough: two sentences on one topic ("the keys were held by two agencies",
+    # "agents could get the keys with legal authorization") are close and state different facts.
+    if close > SAME_MEANING or (close > NEAR_DUPLICATE and contained > NEAR_WORDS):
+        return True
     # Close in meaning and most of the shorter one's words inside the other: the same claim reworded.
     if contained > SAME_CLOSE_WORDS and close > NEAR_CLOSE:
         return True
@@ -321,7 +354,7 @@ def full_dates(text: str) -> frozenset[tuple[str, str, str]]:
 
 def select_sentences(cands: list[Candidate], limit: int, lead: list[Candidate] | None = None,
                      qtokens: set[str] | None = None) -> list[Candidate]:
-    """Greedy: the lead (a quick answer, or the best sentence), then support sentences best first.
+    """Greedy: the lead (a quick answer, or the best sentence), then support sentences, best first.
 
     Skips near-duplicates of anything already chosen, sentences far below the best, dangling openers as
     the lead, and sentences that would push the answer past MAX_SOURCES distinct sources.
@@ -356,8 +389,7 @@ def select_sentences(cands: list[Candidate], limit: int, lead: list[Candidate] |
         if new and len(cited | new) > MAX_SOURCES:
             continue
         chosen.append(cand)
-    n_lead = len(lead) if lead else 1
-    return chosen[:n_lead] + sorted(chosen[n_lead:], key=lambda c: c.order)
+    return chosen  # the lead, then support sentences best first (compose puts them in reading order)
 
 
 def _date(d: object) -> str:
@@ -398,11 +430,21 @@ def compose(
     if not chosen or (not lead and chosen[0].score < MIN_SENTENCE):
         return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
 
-    answer = _assemble(question, chosen, docs, personal, hits, "quick" if lead else "extract")
-    # Keep the reply short (measured on the text a user reads): drop the last support sentences until it fits.
-    while len(answer_text(answer)) > REPLY_BUDGET and len(chosen) > max(1, len(lead)):
-        chosen = chosen[:-1]
-        answer = _assemble(question, chosen, docs, personal, hits, answer.lead)
+    return fit_reply(question, chosen, max(1, len(lead)), docs, personal, hits, "quick" if lead else "extract")
+
+
+def fit_reply(question: str, chosen: list[Candidate], n_lead: int, docs: dict[str, Document], personal: bool,
+              hits: list[Hit], lead: str) -> Answer:
+    """The lead and as many support sentences as fit the reply budget (measured on the text a user reads),
+    taken best first: a support sentence that does not fit (often one that brings a new, long source line) is
+    skipped and a shorter or already-sourced one after it may still fit. Support sentences read in document order."""
+    kept = chosen[:n_lead]
+    answer = _assemble(question, kept, docs, personal, hits, lead)
+    for cand in chosen[n_lead:]:
+        trial = [*kept, cand]
+        bigger = _assemble(question, kept[:n_lead] + sorted(trial[n_lead:], key=lambda c: c.order), docs, personal, hits, lead)
+        if len(answer_text(bigger)) <= REPLY_BUDGET:
+            kept, answer = trial, bigger
     return answer
 
 

@@ -300,3 +300,37 @@ def test_a_reworded_repeat_is_left_out(kb_engine: Engine) -> None:
     """The quick start's sample question: 'Apple cannot decrypt it' once, not again in another document's words."""
     answer = kb_engine.answer("Why couldn't Apple give the DOJ real-time iMessages in 2015?")
     assert sum("cannot decrypt" in s.text for s in answer.sentences) == 1
+
+
+@pytest.mark.parametrize(("question", "lead"), [
+    # A yes/no question is answered by the curated yes/no put the same way round ("ever"), not by how the plan worked.
+    ("did apple ever scan iphone photos for csam", "never launched"),
+    # A "why" question gets the reason, not whether Apple was sued.
+    ("why did apple say no to the doj about imessages in 2015", "end-to-end encrypted"),
+    # "yet" asks where it stands now, not what chat control is.
+    ("is chat control law in the eu yet", "2026"),
+    # A short "what is X?" gets the definition, not what law governs X now.
+    ("what's a pen register", "records the numbers"),
+])
+def test_the_lead_answers_the_question_as_it_was_put(kb_engine: Engine, question: str, lead: str) -> None:
+    answer = kb_engine.answer(question)
+    assert lead in answer.sentences[0].text
+
+
+def test_when_as_a_conjunction_does_not_make_a_date_question() -> None:
+    from bot.answer import question_kind
+    assert question_kind("what does apple hand over when police send a subpoena") is None
+    assert question_kind("so when exactly did apple drop the plan") == "when"
+
+
+def test_a_sentence_on_the_same_topic_with_a_new_fact_is_not_dropped_as_a_repeat(kb_engine: Engine) -> None:
+    """The curated lead says agents could get the escrowed keys; who held them is another fact, and the answer."""
+    answer = kb_engine.answer("under the clipper chip plan who actually held the escrowed keys")
+    assert "Treasury" in answer.body
+
+
+def test_a_long_source_line_does_not_crowd_out_every_support_sentence(kb_engine: Engine) -> None:
+    """Support sentences are fitted best first: one that does not fit is skipped, not the rest after it."""
+    answer = kb_engine.answer("what does the cloud act actually do")
+    assert len(answer.sentences) >= 2
+    assert len(answer_text(answer)) <= 1250
