@@ -39,6 +39,7 @@ W_TOP_DOC = 0.06  # the best-ranked document is the main answer
 W_POINTER = 0.05  # a sentence that points elsewhere "(see ...)" is a weaker lead than one that answers
 W_OVERVIEW = 0.06  # overview documents repeat facts that their own documents source better
 W_DANGLING = 0.25  # a sentence opening with "It"/"This"/"However" leans on context it lost
+W_ELSEWHERE = 0.15  # a sentence about another named country than the one asked about
 W_SECTION = 0.08  # a section made for this kind of question ("How the case ended", "Where it stands now")
 W_NOVEL = 0.15  # a support sentence that covers words of the question nothing chosen covers yet
 W_SAME_SOURCE = 0.04  # a support sentence whose source is already cited adds no new link to check
@@ -84,6 +85,26 @@ _DANGLING = re.compile(
 )
 
 
+# Places a question can name, by the `jurisdiction` their documents carry. The United States is left out: most
+# questions are about it without saying so, and its documents also cover foreign requests (the CLOUD Act).
+_PLACES = {
+    "Australia": re.compile(r"\b(australia\w*|aussie|tola|assistance\s+and\s+access)\b", re.I),
+    "United Kingdom": re.compile(r"\b(uk|u\.k\.|britain|british|england|home\s+office|investigatory\s+powers)\b", re.I),
+    "European Union": re.compile(r"\b(eu|e\.u\.|europe|european|brussels|chat\s+control)\b", re.I),
+}
+
+
+def places(question: str) -> frozenset[str]:
+    """The non-US jurisdictions a question names ("Australia's law", "the Home Office")."""
+    return frozenset(j for j, words in _PLACES.items() if words.search(question))
+
+
+def elsewhere(asked: frozenset[str], doc: Document) -> bool:
+    """Whether a document is about another named jurisdiction than the one the question asks about: an
+    Australian question answered from the UK's notices ("technical capability notice" exists in both)."""
+    return bool(asked) and doc.meta.jurisdiction in _PLACES and doc.meta.jurisdiction not in asked
+
+
 @lru_cache(maxsize=65536)
 def word_set(text: str) -> frozenset[str]:
     """The BM25 tokens of a knowledge-base sentence, computed once per sentence (the texts are fixed)."""
@@ -96,9 +117,10 @@ def dangling(sentence: str) -> bool:
 
 
 def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[str],
-                docs: dict[str, Document], kind: str | None = None) -> list[Candidate]:
+                docs: dict[str, Document], kind: str | None = None, asked: frozenset[str] = frozenset()) -> list[Candidate]:
     out: list[Candidate] = []
     for hit in hits:
+        foreign = elsewhere(asked, docs[hit.passage.doc_id])
         # Overview documents (the timeline) repeat facts that their own documents source better.
         overview = "overview" in docs[hit.passage.doc_id].meta.tags
         idx = index.passage_row[hit.passage.id]
@@ -116,7 +138,7 @@ def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[st
             score = (float(sim) + W_KIND * wants(kind, sentence) + W_PREVIOUS * prev + W_OVERLAP * overlap
                      + W_PASSAGE * hit.dense + W_TOP_DOC * top_doc + W_SECTION * section
                      - 0.01 * (hit.rank - 1) - W_OVERVIEW * overview - W_POINTER * ("(see " in sentence)
-                     - W_DANGLING * dangling(sentence))
+                     - W_DANGLING * dangling(sentence) - W_ELSEWHERE * foreign)
             sources = hit.passage.sources[j] if hit.passage.sources else ()
             # A body sentence's "No:" replies to its section's question, not necessarily to the user's.
             out.append(Candidate(strip_yes_no(sentence), hit.passage.doc_id, sources, (hit.rank, hit.passage.position, j), score,
@@ -205,6 +227,8 @@ def shape(question: str) -> str | None:
     if _KINDS["when"][0].search(question):
         return "when"
     word = m.group(1).lower()
+    if word == "what":  # too broad to say how a question is put ("what came of...", "what did it file on...")
+        return None
     return "why" if word.startswith("how") and "come" in word else word[:5]
 
 
@@ -218,7 +242,8 @@ def kind_mismatch(kind: str | None, curated: str) -> float:
     return OUTCOME_NOW if {kind, other} == {"outcome", "now"} else 1.0
 
 
-def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "") -> tuple[float, list[Candidate]]:
+def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "",
+               docs: dict[str, Document] | None = None) -> tuple[float, list[Candidate]]:
     """The best-matching curated quick answer among the retrieved documents, as lead candidates, and its score.
 
     A curated question only matches a question of the same kind (an outcome question, a "still/now" one, a
@@ -232,6 +257,7 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "")
     kind = question_kind(asked) if asked else None
     asked_tokens = set(tokenize(asked)) if asked else set()
     asked_shape = shape(asked) if asked else None
+    asked_places = places(asked) if asked and docs else frozenset()
     sims = index.quick_question_vectors @ qvec
     best_row, best, best_q = -1, -1.0, ""
     for row in np.argsort(-sims)[:QUICK_POOL]:
@@ -251,7 +277,8 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "")
         overlap = len(asked_tokens & answer_tokens) / max(1, len(asked_tokens))
         score = (float(sims[row]) + W_QUICK_ANSWER * answer_sim + W_QUICK_OVERLAP * overlap
                  - W_QUICK_RANK * ranks[qa.doc_id] - W_KIND_MISMATCH * mismatch + W_QUICK_FITS * fits
-                 + W_SHAPE * (asked_shape is not None and shape(curated) == asked_shape))
+                 + W_SHAPE * (asked_shape is not None and shape(curated) == asked_shape)
+                 - W_ELSEWHERE * (docs is not None and elsewhere(asked_places, docs[qa.doc_id])))
         if score > best:
             best_row, best, best_q = int(row), score, curated
     if best_row < 0:
@@ -414,13 +441,13 @@ def compose(
     if not hits:
         return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
     # A close curated question answers even a tersely worded one; otherwise the passages must be close enough.
-    quick_score, lead = quick_lead(index, hits, qvec, query or question)
+    quick_score, lead = quick_lead(index, hits, qvec, query or question, docs)
     if quick_score < QUICK_MIN:
         lead = []
     if not lead and max(h.dense for h in hits) < MIN_DENSE:
         return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
     kind = question_kind(query or question)
-    cands = _candidates(index, hits, qvec, set(tokenize(query or question)), docs, kind)
+    cands = _candidates(index, hits, qvec, set(tokenize(query or question)), docs, kind, places(query or question))
     # Support sentences that reuse an already-cited source are preferred, so bonus them after the fact.
     if lead:
         lead_sources = {(c.doc_id, s) for c in lead for s in c.sources}

@@ -26,6 +26,9 @@ HARM_PATTERNS: dict[str, list[re.Pattern[str]]] = {
         re.compile(rf"\b{_BREAK}\b.{{0,15}}{_TARGET}.{{0,30}}\b(phone|iphone|android|account|icloud|email|messages|texts|"
                    rf"whatsapp|signal|password|instagram|snapchat|facebook)\b.{{0,40}}\b(without|behind)\b", re.I | re.S),
         re.compile(r"\b(stalkerware|spyware)\b.{0,30}\b(on|into)\b.{0,20}" + _TARGET, re.I | re.S),
+        # Taking over another person's account: "if I reset his iCloud password from my iPad...".
+        re.compile(rf"\b(i|we)\b.{{0,20}}\b(reset|chang\w*)\s+{_TARGET}('?s)?\s+(\w+\s+)?(password|passcode|apple\s*id|login|pin)\b",
+                   re.I | re.S),
     ],
     "malware": [
         re.compile(_ASKS + r".{0,20}\b(write|create|code|build|make|develop|generate|get|program)\b.{0,40}\b(malware|ransomware|keylogger|"
@@ -372,7 +375,9 @@ _OFF_TOPIC = re.compile(
     re.I | re.S,
 )
 _OUT_OF_SCOPE = re.compile(
-    r"\b(forgot|forgotten|lost|reset)\b.{0,30}\b(my\s+(own\s+)?)?(password|passcode|pattern|pin|apple\s*id|login)\b"
+    # The asker's own password ("I forgot my Apple ID password"), not the county resetting the shooter's iCloud password.
+    r"\b(forgot|forgotten|lost|reset)\b.{0,30}\bmy\s+(own\s+)?(\w+\s+)?(password|passcode|pattern|pin|apple\s*id|login)\b"
+    r"|\bi\s+(forgot|lost|can'?t\s+remember)\b.{0,30}\b(password|passcode|pin|apple\s*id|login)\b"
     r"|\bget\s+(back\s+)?in(to)?\s+my\s+(own\s+)?(account|phone|iphone|gmail|email)\b|\b(hacked|locked\s+out)\b.{0,40}\b(get\s+it\s+back|recover)"
     r"|\brecover\b.{0,20}\b(deleted|my\s+own)\b|\bfactory\s+(reset|settings)\b|\bwon'?t\s+(charge|turn\s+on)\b"
     r"|\btransfer\b.{0,30}\b(to|from)\s+(a\s+new|iphone|android)\b|\bback\s+up\s+my\b.{0,30}\bto\s+my\b"

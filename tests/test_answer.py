@@ -334,3 +334,16 @@ def test_a_long_source_line_does_not_crowd_out_every_support_sentence(kb_engine:
     answer = kb_engine.answer("what does the cloud act actually do")
     assert len(answer.sentences) >= 2
     assert len(answer_text(answer)) <= 1250
+
+
+def test_a_question_about_one_country_is_not_answered_from_another_countrys_law(kb_engine: Engine) -> None:
+    """Australia and the UK both have "technical capability notices"; an Australian question gets Australia's."""
+    answer = kb_engine.answer("does australia's law let police force companies to build backdoors")
+    assert answer.sentences[0].doc_id == "australia-assistance-access-act"
+
+
+def test_someone_elses_password_reset_in_a_news_question_is_not_account_support(kb_engine: Engine) -> None:
+    assert not kb_engine.answer("in that apple fbi san bernardino thing why was it such a big deal that the county "
+                                "reset the shooters icloud password").declined
+    taking_over = kb_engine.answer("If I reset his iCloud password from my iPad, will I be able to read his iMessages there?")
+    assert taking_over.declined and taking_over.decline_reason is not None and taking_over.decline_reason.value == "break_in"
