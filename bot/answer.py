@@ -213,6 +213,7 @@ _DEFINE = re.compile(r"^\W*(so\s+)?(what('?s|\s+is|\s+are|\s+was|\s+were)|define
 _SHAPE = re.compile(r"\b(why|how\s+come|what|which|who|whom|whose|how|when|where)\b", re.I)
 
 
+@lru_cache(maxsize=4096)
 def shape(question: str) -> str | None:
     """How a question is put: "yesno" ("did Apple ever...?", "can police...?"), or its question word ("why", "what",
     "who", "how" ...); None when it is neither. A curated question put the same way answers it better: a yes/no
@@ -242,8 +243,8 @@ def kind_mismatch(kind: str | None, curated: str) -> float:
     return OUTCOME_NOW if {kind, other} == {"outcome", "now"} else 1.0
 
 
-def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "",
-               docs: dict[str, Document] | None = None) -> tuple[float, list[Candidate]]:
+def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, docs: dict[str, Document],
+               asked: str = "") -> tuple[float, list[Candidate]]:
     """The best-matching curated quick answer among the retrieved documents, as lead candidates, and its score.
 
     A curated question only matches a question of the same kind (an outcome question, a "still/now" one, a
@@ -257,7 +258,7 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "",
     kind = question_kind(asked) if asked else None
     asked_tokens = set(tokenize(asked)) if asked else set()
     asked_shape = shape(asked) if asked else None
-    asked_places = places(asked) if asked and docs else frozenset()
+    asked_places = places(asked) if asked else frozenset()
     sims = index.quick_question_vectors @ qvec
     best_row, best, best_q = -1, -1.0, ""
     for row in np.argsort(-sims)[:QUICK_POOL]:
@@ -278,7 +279,7 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, asked: str = "",
         score = (float(sims[row]) + W_QUICK_ANSWER * answer_sim + W_QUICK_OVERLAP * overlap
                  - W_QUICK_RANK * ranks[qa.doc_id] - W_KIND_MISMATCH * mismatch + W_QUICK_FITS * fits
                  + W_SHAPE * (asked_shape is not None and shape(curated) == asked_shape)
-                 - W_ELSEWHERE * (docs is not None and elsewhere(asked_places, docs[qa.doc_id])))
+                 - W_ELSEWHERE * elsewhere(asked_places, docs[qa.doc_id]))
         if score > best:
             best_row, best, best_q = int(row), score, curated
     if best_row < 0:
@@ -441,7 +442,7 @@ def compose(
     if not hits:
         return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
     # A close curated question answers even a tersely worded one; otherwise the passages must be close enough.
-    quick_score, lead = quick_lead(index, hits, qvec, query or question, docs)
+    quick_score, lead = quick_lead(index, hits, qvec, docs, query or question)
     if quick_score < QUICK_MIN:
         lead = []
     if not lead and max(h.dense for h in hits) < MIN_DENSE:
@@ -468,8 +469,8 @@ def fit_reply(question: str, chosen: list[Candidate], n_lead: int, docs: dict[st
     kept = chosen[:n_lead]
     answer = _assemble(question, kept, docs, personal, hits, lead)
     for cand in chosen[n_lead:]:
-        trial = [*kept, cand]
-        bigger = _assemble(question, kept[:n_lead] + sorted(trial[n_lead:], key=lambda c: c.order), docs, personal, hits, lead)
+        trial = kept[:n_lead] + sorted([*kept[n_lead:], cand], key=lambda c: c.order)
+        bigger = _assemble(question, trial, docs, personal, hits, lead)
         if len(answer_text(bigger)) <= REPLY_BUDGET:
             kept, answer = trial, bigger
     return answer
