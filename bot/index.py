@@ -100,9 +100,22 @@ class Index:
     quick_sentence_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     intents: IntentModel | None = None  # fitted on the exemplars and the Quick-answer questions
     passage_row: dict[str, int] = field(init=False)
+    quick_words: list[frozenset[str]] = field(init=False)  # each curated entry's tokens (questions and answer)
+    quick_idf: dict[str, float] = field(init=False)  # how rare a token is among the curated entries
 
     def __post_init__(self) -> None:
         self.passage_row = {p.id: i for i, p in enumerate(self.passages)}
+        self.quick_words = [frozenset(tokenize(" ".join((*qa.questions, *qa.sentences)))) for qa in self.quick]
+        df: dict[str, int] = {}
+        for words in self.quick_words:
+            for w in words:
+                df[w] = df.get(w, 0) + 1
+        n = len(self.quick_words)
+        self.quick_idf = {w: float(np.log((n + 1) / (c + 0.5))) for w, c in df.items()}
+
+    def quick_rarity(self, word: str) -> float:
+        """A token's rarity among the curated entries; a token none of them uses is the rarest."""
+        return self.quick_idf.get(word, float(np.log((len(self.quick_words) + 1) / 0.5)))
 
     def sentence_slice(self, passage_idx: int) -> slice:
         """The rows of `sentence_vectors` that belong to one passage."""

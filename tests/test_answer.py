@@ -317,6 +317,13 @@ def test_the_lead_answers_the_question_as_it_was_put(kb_engine: Engine, question
     assert lead in answer.sentences[0].text
 
 
+def test_the_curated_entry_is_chosen_by_what_tells_it_apart_not_by_shared_topic_words(kb_engine: Engine) -> None:
+    """'ever rule ... unlawful' is what this question asks; the entry on what Apple's complaint was shares more of
+    its words (tribunal, Home Office, Apple) but not that, and must not lead."""
+    answer = kb_engine.answer("did the tribunal ever rule that the home office order to apple was unlawful")
+    assert "never ruled" in answer.sentences[0].text
+
+
 def test_when_as_a_conjunction_does_not_make_a_date_question() -> None:
     from bot.answer import question_kind
     assert question_kind("what does apple hand over when police send a subpoena") is None
