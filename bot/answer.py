@@ -53,7 +53,6 @@ OUTCOME_NOW = 0.3  # share of the mismatch penalty between an outcome question a
 W_KIND_MISMATCH = 0.25  # a curated question of another kind (an outcome one for a "what is" question) answers less well
 W_SHAPE = 0.08  # a curated question put the same way (yes/no, "why", "who") as the asked one
 W_QUICK_ANSWER = 0.15  # weight of the question's closeness to the curated answer itself
-W_QUICK_PEER = 0.5  # weight of a curated entry's second-closest paraphrase beside its closest
 W_QUICK_TERMS = 0.1  # share of the question's words, weighted by rarity among curated entries, the entry uses
 W_QUICK_OVERLAP = 0.2  # share of the question's words that the curated answer contains
 MAX_SOURCES = 4  # distinct sources listed in one answer (the median stays at 3 or fewer)
@@ -264,16 +263,6 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, docs: dict[str, 
     # A word few curated entries use ("dissented", "target", "tell") tells one document's entries apart.
     asked_weight = sum(index.quick_rarity(w) for w in asked_tokens) or 1.0
     sims = index.quick_question_vectors @ qvec
-    # An entry is as close as its closest paraphrase, steadied by its second closest: one paraphrase that happens
-    # to share the question's words outranks an entry whose paraphrases all say what was asked less often.
-    second: dict[int, float] = {}
-    top: dict[int, float] = {}
-    for row in np.argsort(-sims)[:QUICK_POOL * 4]:
-        owner = int(index.quick_question_owner[row])
-        if owner in top:
-            second.setdefault(owner, float(sims[row]))
-        else:
-            top[owner] = float(sims[row])
     best_row, best, best_q = -1, -1.0, ""
     for row in np.argsort(-sims)[:QUICK_POOL]:
         owner = int(index.quick_question_owner[row])
@@ -291,8 +280,7 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, docs: dict[str, 
         fits = wants(kind, qa.sentences[0])
         overlap = len(asked_tokens & answer_tokens) / max(1, len(asked_tokens))
         terms = sum(index.quick_rarity(w) for w in asked_tokens & index.quick_words[owner]) / asked_weight
-        entry_sim = (1 - W_QUICK_PEER) * float(sims[row]) + W_QUICK_PEER * second.get(owner, float(sims[row]))
-        score = (entry_sim + W_QUICK_ANSWER * answer_sim + W_QUICK_OVERLAP * overlap
+        score = (float(sims[row]) + W_QUICK_ANSWER * answer_sim + W_QUICK_OVERLAP * overlap
                  + W_QUICK_TERMS * terms - W_QUICK_RANK * ranks[qa.doc_id] - W_KIND_MISMATCH * mismatch + W_QUICK_FITS * fits
                  + W_SHAPE * (asked_shape is not None and shape(curated) == asked_shape)
                  - W_ELSEWHERE * elsewhere(asked_places, docs[qa.doc_id]))

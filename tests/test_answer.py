@@ -317,11 +317,14 @@ def test_the_lead_answers_the_question_as_it_was_put(kb_engine: Engine, question
     assert lead in answer.sentences[0].text
 
 
-def test_the_curated_entry_is_chosen_by_what_tells_it_apart_not_by_shared_topic_words(kb_engine: Engine) -> None:
-    """'ever rule ... unlawful' is what this question asks; the entry on what Apple's complaint was shares more of
-    its words (tribunal, Home Office, Apple) but not that, and must not lead."""
-    answer = kb_engine.answer("did the tribunal ever rule that the home office order to apple was unlawful")
-    assert "never ruled" in answer.sentences[0].text
+@pytest.mark.parametrize(("question", "lead"), [
+    # "face" is the word that tells the entry on forced biometric unlocks apart from Riley's warrant rule.
+    ("the police have a warrant for my phone, can they make me unlock it with my face?", "Payne"),
+    # "unconstitutional" points to what ACLU v. Clapper did not decide, not to the 2013 district ruling.
+    ("did the court say nsa bulk phone collection was unconstitutional?", "constitutional arguments"),
+])
+def test_the_curated_entry_is_chosen_by_the_words_that_tell_it_apart(kb_engine: Engine, question: str, lead: str) -> None:
+    assert lead in kb_engine.answer(question).sentences[0].text
 
 
 def test_when_as_a_conjunction_does_not_make_a_date_question() -> None:
