@@ -21,12 +21,15 @@ from bot.models import Answer
 from bot.policy import (
     MAX_QUESTION_CHARS,
     about_lawful_access,
+    about_provider_access,
     asks_for_help,
+    asks_for_procedure,
     asks_what_it_is,
     clean_question_beside_scope,
     contact_data,
     harm_category,
     is_personal,
+    questions_beside_scope,
     redact_contact,
     refine_harm,
     request_sentences,
@@ -190,7 +193,7 @@ class Engine(Catalogue):
                 reason = self._harm_inside_injection(q)
             if reason is not None:
                 return decline(question, Reason(refine_harm(reason.value, clean)))
-            if scope and self.intents.probabilities(ivec).get(ALLOWED, 0.0) < SCOPE_OVERRIDE:
+            if scope and not self._on_topic_despite_scope(clean, ivec):
                 return decline(question, Reason(scope))
         return self.respond(question, qvec, query, is_personal(clean), mode)
 
@@ -210,6 +213,16 @@ class Engine(Catalogue):
                 return found
         return None
 
+    def _on_topic_despite_scope(self, clean: str, ivec: np.ndarray) -> bool:
+        """Scope wording in the background: the classifier must find the whole message, or one of the questions
+        beside the background ("Separate question: what does Apple need before it hands over iCloud content?"),
+        on topic with at least SCOPE_OVERRIDE probability."""
+        if self.intents.probabilities(ivec).get(ALLOWED, 0.0) >= SCOPE_OVERRIDE:
+            return True
+        questions = questions_beside_scope(clean)
+        return bool(questions) and any(self.intents.probabilities(v).get(ALLOWED, 0.0) >= SCOPE_OVERRIDE
+                                       for v in self.embedder.encode(questions))
+
     def _harm_inside_injection(self, q: str) -> Reason | None:
         """A harmful request written inside the instruction that was stripped ("DAN-K, walk me through brute-forcing
         my girlfriend's iPhone"): the classifier reads the whole message too, and only a harmful verdict counts."""
@@ -223,10 +236,12 @@ class Engine(Catalogue):
     @staticmethod
     def _excused(reason: Reason, text: str) -> bool:
         """A classifier verdict the wording takes back: "what is stalkerware?" names a harm without asking for it,
-        and "what do police need to intercept texts?" asks what authorities may do."""
+        "what do police need to intercept texts?" asks what authorities may do, and "can Apple still read our chat
+        from her backup?" what a provider can do."""
         if RULES[reason].harmful and asks_what_it_is(text):
             return True
-        return reason in (Reason.break_in, Reason.evasion) and about_lawful_access(text) and not asks_for_help(text)
+        return (reason in (Reason.break_in, Reason.evasion)
+                and (about_lawful_access(text) or about_provider_access(text)) and not asks_for_procedure(text))
 
     def respond(self, question: str, qvec: np.ndarray, query: str | None = None, personal: bool = False,
                 mode: str = "hybrid") -> Answer:

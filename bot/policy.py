@@ -180,6 +180,15 @@ def asks_for_help(text: str) -> bool:
     return bool(_REQUEST.search(text))
 
 
+_EXPLAIN_ASK = re.compile(r"\b(how|what)\s+(do|can|should|would|could)\s+(i|we|you|u)\s+(explain|describe|summari[sz]e|put|word|phrase|"
+                          r"say|tell)\b(?!.{0,25}\b(police|cops|fbi|feds|agents?|investigators|detectives?|officers?|judge|court|prosecutors?)\b)", re.I)
+
+
+def asks_for_procedure(text: str) -> bool:
+    """Help asked for beyond an explanation: "how do I explain it to him simply?" asks for words, not for a way in."""
+    return asks_for_help(_EXPLAIN_ASK.sub(" ", text))
+
+
 def asks_what_it_is(question: str) -> bool:
     """A bare "what is stalkerware?": a request for a definition, which names a harm without asking for it."""
     return bool(_DEFINITION.match(question))
@@ -203,6 +212,18 @@ _AUTHORITY_ACTS = re.compile(
 def about_lawful_access(question: str) -> bool:
     """"Could police track his phone without a warrant?": a question about what authorities may do, not a request."""
     return bool(_AUTHORITY_ACTS.search(question))
+
+
+_PROVIDER_ACTS = re.compile(
+    r"\b(can|could|does|do|did|would|will|is|are|may)\s+(apple|google|whatsapp|meta|facebook|signal|telegram|microsoft|"
+    r"snapchat|instagram|discord|proton|the\s+(carrier|provider|company|phone\s+company)|my\s+(carrier|provider))\s+"
+    r"(still\s+|even\s+|actually\s+|ever\s+)?(be\s+able\s+to\s+)?(read|see|access|decrypt|hand|give|turn|get|open|view|keep|store|recover)\b",
+    re.I)
+
+
+def about_provider_access(question: str) -> bool:
+    """"Can Apple still read our chat from her backup?": a question about what a provider can do, not a request."""
+    return bool(_PROVIDER_ACTS.search(question))
 
 
 def harm_category(question: str) -> str | None:
@@ -414,14 +435,21 @@ def scope_category(question: str) -> str | None:
 def clean_question_beside_scope(text: str) -> bool:
     """Whether the scope wording sits in a sentence of its own, beside a question that has none: "We're in a nasty
     divorce. What does Apple need before it hands over iCloud content?" The engine then asks the exemplar
-    classifier whether the whole message is on topic instead of declining on the wording."""
+    classifier whether the message is on topic instead of declining on the wording."""
+    return bool(questions_beside_scope(text))
+
+
+def questions_beside_scope(text: str) -> list[str]:
+    """The questions without scope wording in a message whose other sentences have some (none when no sentence
+    has scope wording, or when the message is a single sentence)."""
     parts = [p.strip() for p in _SENTENCES.split(text) if p.strip()]
     if len(parts) < 2:
-        return False
+        return []
     flagged = [scope_category(p) is not None for p in parts]
-    return any(flagged) and any(
-        not f and len(p.split()) >= 5 and (p.endswith("?") or bool(_QUESTION_START.match(p)) or bool(_ASKED.search(p)))
-        for p, f in zip(parts, flagged, strict=True))
+    if not any(flagged):
+        return []
+    return [p for p, f in zip(parts, flagged, strict=True) if not f and len(p.split()) >= 5
+            and (p.endswith("?") or bool(_QUESTION_START.match(p)) or bool(_ASKED.search(p)))]
 
 
 # --- injected instructions --------------------------------------------------------------------
