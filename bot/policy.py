@@ -194,8 +194,29 @@ def asks_what_it_is(question: str) -> bool:
     return bool(_DEFINITION.match(question))
 
 
+_DEFENCE_ACT = re.compile(r"\b(detect\w*|check\w*|scan\w*|remov\w*|get\s+rid\s+of|find|spot\w*|tell\s+if|know\s+if|see\s+if|"
+                          r"protect\w*|clean\w*|delete|disable|uninstall)\b", re.I)
+_SPYWARE = re.compile(r"\b(stalkerware|spyware|tracker|tracking\s+(app|device|software)|key\s?logger|malware|airtags?|"
+                      r"monitoring\s+(app|software))s?\b", re.I)
+_OWN_DEVICE = re.compile(r"\bmy\s+(own\s+)?(phone|iphone|android|laptop|computer|device|car|account|mac|pc|ipad|tablet)\b", re.I)
+_PLANT = re.compile(r"\b(install|put|plant|hide|sneak|load)\b.{0,60}\b(his|her|their|them|someone|my\s+(ex|wife|husband|"
+                    r"partner|gf|bf|girlfriend|boyfriend|kid|son|daughter|roommate|boss))\b|"
+                    r"\b(his|her|their|someone'?s)\s+(phone|iphone|android|laptop|computer|device|car|account)\b|"
+                    r"\bwhere\s+(my|his|her|their|this|that|the)\s+\w+\s+(goes|is|went|lives|drives)\b", re.I | re.S)
+
+
+def defends_own_device(question: str) -> bool:
+    """"How do I check my own phone for stalkerware? I think my ex put some on it": protecting one's own device, which
+    is not a request for harmful help (and not something the knowledge base answers)."""
+    return bool(_DEFENCE_ACT.search(question) and _SPYWARE.search(question) and _OWN_DEVICE.search(question)
+                and not _PLANT.search(question))
+
+
 def refine_harm(category: str, question: str) -> str:
-    """A tool turned on a person ("a phishing page to grab my roommate's login") is a break-in; code to build is malware."""
+    """A tool turned on a person ("a phishing page to grab my roommate's login") is a break-in; code to build is malware;
+    checking one's own device for spyware is not harm but out of scope."""
+    if category in ("break_in", "malware") and defends_own_device(question):
+        return "out_of_scope"
     if category == "malware" and _WHOSE.search(question) and not _CREATE.search(question):
         return "break_in"
     return category
@@ -239,6 +260,8 @@ def harm_category(question: str) -> str | None:
             found = _harm_in(sentence)
             if found:
                 break
+    if found in ("break_in", "malware") and defends_own_device(question):
+        return None  # "my ex put a tracker on my car, how do I find it?": the asker is the one being tracked
     return found
 
 
