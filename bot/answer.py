@@ -57,6 +57,7 @@ W_QUICK_TERMS = 0.1  # share of the question's words, weighted by rarity among c
 W_QUICK_OVERLAP = 0.2  # share of the question's words that the curated answer contains
 MAX_SOURCES = 4  # distinct sources listed in one answer (the median stays at 3 or fewer)
 REPLY_BUDGET = 1250  # characters of the whole reply (body, notes, sources) beyond which support sentences stop
+REPLY_STRETCH = 1500  # ... but one that covers words of the question no kept sentence covers fits up to this many
 
 @dataclass(frozen=True)
 class Candidate:
@@ -462,22 +463,32 @@ def compose(
     if not chosen or (not lead and chosen[0].score < MIN_SENTENCE):
         return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
 
-    return fit_reply(question, chosen, max(1, len(lead)), docs, personal, hits, "quick" if lead else "extract")
+    return fit_reply(question, chosen, max(1, len(lead)), docs, personal, hits, "quick" if lead else "extract",
+                     set(tokenize(query or question)))
 
 
 def fit_reply(question: str, chosen: list[Candidate], n_lead: int, docs: dict[str, Document], personal: bool,
-              hits: list[Hit], lead: str) -> Answer:
+              hits: list[Hit], lead: str, qtokens: set[str] | None = None) -> Answer:
     """The lead and as many support sentences as fit the reply budget (measured on the text a user reads),
     taken best first: a support sentence that does not fit (often one that brings a new, long source line) is
-    skipped and a shorter or already-sourced one after it may still fit. Support sentences read in document order."""
+    skipped and a shorter or already-sourced one after it may still fit; one that holds words of the question no kept
+    sentence holds (the second half of a two-part question) may run to REPLY_STRETCH. Support sentences read in
+    document order."""
     kept = chosen[:n_lead]
     answer = _assemble(question, kept, docs, personal, hits, lead)
     for cand in chosen[n_lead:]:
         trial = kept[:n_lead] + sorted([*kept[n_lead:], cand], key=lambda c: c.order)
         bigger = _assemble(question, trial, docs, personal, hits, lead)
-        if len(answer_text(bigger)) <= REPLY_BUDGET:
+        size = len(answer_text(bigger))
+        if size <= REPLY_BUDGET or (size <= REPLY_STRETCH and _covers_new(cand, kept, qtokens or set())):
             kept, answer = trial, bigger
     return answer
+
+
+def _covers_new(cand: Candidate, kept: list[Candidate], qtokens: set[str]) -> bool:
+    """Whether a sentence holds words of the question that none of the kept sentences holds."""
+    covered = set().union(*(word_set(c.text) for c in kept))
+    return bool((qtokens - covered) & word_set(cand.text))
 
 
 def _assemble(question: str, chosen: list[Candidate], docs: dict[str, Document], personal: bool,

@@ -20,9 +20,13 @@ def format_source(s: Source, limit: int = 90) -> str:
     return f"{clip_title(s.title, limit)} ({meta}): {s.url}"
 
 
+CITED_TITLE = 50  # characters of a cited source's title: the link names the page, and every character the list
+# takes is one the answer cannot (the whole reply is kept to one embed, about 1,200 characters)
+
+
 def format_citation(c: Citation) -> str:
     """A numbered source-list entry: `[n] Title (Publisher, date): URL`."""
-    return f"[{c.n}] {format_source(c.source, 70)}"
+    return f"[{c.n}] {format_source(c.source, CITED_TITLE)}"
 
 
 def provenance(answer: Answer) -> str | None:
