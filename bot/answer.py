@@ -107,6 +107,16 @@ def elsewhere(asked: frozenset[str], doc: Document) -> bool:
     return bool(asked) and doc.meta.jurisdiction in _PLACES and doc.meta.jurisdiction not in asked
 
 
+def elsewhere_entry(asked: frozenset[str], doc: Document, curated: str, answer: str) -> bool:
+    """Whether a curated entry answers a question about a named jurisdiction from somewhere else: another
+    jurisdiction's document, or a document of no named place ("do companies keep backdoor keys?") whose entry
+    does not mention the place asked about."""
+    if elsewhere(asked, doc):
+        return True
+    return (bool(asked) and doc.meta.jurisdiction not in asked
+            and not any(_PLACES[j].search(f"{curated} {answer}") for j in asked))
+
+
 @lru_cache(maxsize=65536)
 def word_set(text: str) -> frozenset[str]:
     """The BM25 tokens of a knowledge-base sentence, computed once per sentence (the texts are fixed)."""
@@ -284,7 +294,7 @@ def quick_lead(index: Index, hits: list[Hit], qvec: np.ndarray, docs: dict[str, 
         score = (float(sims[row]) + W_QUICK_ANSWER * answer_sim + W_QUICK_OVERLAP * overlap
                  + W_QUICK_TERMS * terms - W_QUICK_RANK * ranks[qa.doc_id] - W_KIND_MISMATCH * mismatch + W_QUICK_FITS * fits
                  + W_SHAPE * (asked_shape is not None and shape(curated) == asked_shape)
-                 - W_ELSEWHERE * elsewhere(asked_places, docs[qa.doc_id]))
+                 - W_ELSEWHERE * elsewhere_entry(asked_places, docs[qa.doc_id], curated, qa.sentences[0]))
         if score > best:
             best_row, best, best_q = int(row), score, curated
     if best_row < 0:
