@@ -463,18 +463,19 @@ def compose(
     if not lead and max(h.dense for h in hits) < MIN_DENSE:
         return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
     kind = question_kind(query or question)
-    cands = _candidates(index, hits, qvec, set(tokenize(query or question)), docs, kind, places(query or question))
+    qtokens = set(tokenize(query or question))
+    cands = _candidates(index, hits, qvec, qtokens, docs, kind, places(query or question))
     # Support sentences that reuse an already-cited source are preferred, so bonus them after the fact.
     if lead:
         lead_sources = {(c.doc_id, s) for c in lead for s in c.sources}
         cands = [replace(c, score=c.score + W_SAME_SOURCE * any((c.doc_id, s) in lead_sources for s in c.sources))
                  for c in cands]
-    chosen = select_sentences(cands, max_sentences, lead, set(tokenize(query or question)))
+    chosen = select_sentences(cands, max_sentences, lead, qtokens)
     if not chosen or (not lead and chosen[0].score < MIN_SENTENCE):
         return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
 
     return fit_reply(question, chosen, max(1, len(lead)), docs, personal, hits, "quick" if lead else "extract",
-                     set(tokenize(query or question)))
+                     qtokens)
 
 
 def fit_reply(question: str, chosen: list[Candidate], n_lead: int, docs: dict[str, Document], personal: bool,
