@@ -23,7 +23,7 @@ NEAR_DUPLICATE = 0.80
 NEAR_WORDS = 0.40  # ... with this share of the shorter sentence's words in common, a near-duplicate
 SAME_MEANING = 0.90  # closer than this, the same claim whatever the words
 SAME_WORDS = 0.5  # share of words two sentences have in common beyond which they say the same thing
-SAME_CLOSE_WORDS = 0.70  # share of the shorter sentence's words that, with NEAR_CLOSE, makes a reworded repeat
+SAME_CLOSE_WORDS = 0.60  # share of the shorter sentence's words that, with NEAR_CLOSE, makes a reworded repeat
 NEAR_CLOSE = 0.68
 SAME_DATED = 0.45  # with a full date in common, this share of the shorter sentence's words makes it a repeat
 NEAR_DATED = 0.65  # ... if the two are also this close in meaning
@@ -333,6 +333,14 @@ _KINDS["now"] = (
                r"where\s+does\b.*\bstand)\b", re.I),
     re.compile(r"\b(as\s+of|20(2[4-9]))\b", re.I),
 )
+# "Who wrote / dissented / signed ..." asks for a person: a sentence that names a judge or an official answers it.
+# After "outcome", so "who won" stays an outcome question.
+_KINDS["who"] = (
+    re.compile(r"\bwho\s+(wrote|authored|dissented|decided|ruled|judged|signed|sued|represented|brought|filed|argued|"
+               r"presided|heard|was\s+the\s+judge|were\s+the\s+judges)\b|\bwhich\s+(judge|justice|justices|judges)\b", re.I),
+    re.compile(r"\b(Justice|Justices|Judge|Judges|Magistrate|Chief Justice|President|Attorney General|Secretary|Senator|"
+               r"Director|Home Secretary)\s+[A-Z]"),
+)
 _SECTION_WORDS = {
     "outcome": re.compile(r"\b(end|ended|outcome|result|ruling|decision|holding|held|aftermath|resolved)\b", re.I),
     "now": re.compile(r"\b(stands?\s+now|today|current|latest|since|after)\b", re.I),
@@ -343,7 +351,8 @@ _STANDS = re.compile(r"\bstands?\s+now\b", re.I)
 
 
 def question_kind(question: str) -> str | None:
-    """'when', 'count', 'outcome' (how did it end) or 'now' (still / today); None for other questions."""
+    """'when', 'count', 'outcome' (how did it end), 'now' (still / today) or 'who' (a judge or an official);
+    None for other questions."""
     return next((k for k, (asks, _) in _KINDS.items() if asks.search(question)), None)
 
 

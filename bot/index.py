@@ -102,6 +102,7 @@ class Index:
     passage_row: dict[str, int] = field(init=False)
     quick_words: list[frozenset[str]] = field(init=False)  # each curated entry's tokens (questions and answer)
     quick_idf: dict[str, float] = field(init=False)  # how rare a token is among the curated entries
+    quick_question_doc: np.ndarray = field(init=False)  # row of quick_question_vectors -> its document's id
 
     def __post_init__(self) -> None:
         self.passage_row = {p.id: i for i, p in enumerate(self.passages)}
@@ -112,6 +113,7 @@ class Index:
                 df[w] = df.get(w, 0) + 1
         n = len(self.quick_words)
         self.quick_idf = {w: float(np.log((n + 1) / (c + 0.5))) for w, c in df.items()}
+        self.quick_question_doc = np.array([self.quick[int(o)].doc_id for o in self.quick_question_owner], dtype=object)
 
     def quick_rarity(self, word: str) -> float:
         """A token's rarity among the curated entries; a token none of them uses is the rarest."""

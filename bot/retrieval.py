@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
 CANDIDATES = 30  # how deep each retriever looks before fusion
+QUICK_RESCUE = 0.75  # a curated question at least this close to the asked one brings its document into the hits...
+QUICK_RESCUE_GAP = 0.15  # ... when it is this much closer than any curated question of the retrieved documents
 
 
 def dense_ranking(index: Index, qvec: np.ndarray, depth: int = CANDIDATES) -> list[tuple[int, float]]:
@@ -80,4 +82,28 @@ def retrieve(
         )
         if len(hits) == top_k:
             break
+    if mode == "hybrid":
+        hits += rescued(index, qvec, hits)
     return hits
+
+
+def rescued(index: Index, qvec: np.ndarray, hits: list[Hit]) -> list[Hit]:
+    """The best passage of a document whose curated question is nearly the asked one, when the passages did not
+    bring that document in and no retrieved document has a curated question nearly as close ("can a court make a
+    company hand over its encryption keys?" is Lavabit's own question, but its passages speak of "SSL keys")."""
+    if not len(index.quick_question_vectors):
+        return []
+    sims = index.quick_question_vectors @ qvec
+    row = int(np.argmax(sims))
+    doc_id = str(index.quick_question_doc[row])
+    retrieved = {h.passage.doc_id for h in hits}
+    if float(sims[row]) < QUICK_RESCUE or doc_id in retrieved:
+        return []
+    theirs = np.isin(index.quick_question_doc, list(retrieved))
+    closest_retrieved = float(sims[theirs].max()) if theirs.any() else 0.0
+    if float(sims[row]) - closest_retrieved < QUICK_RESCUE_GAP:
+        return []
+    mine = [i for i, p in enumerate(index.passages) if p.doc_id == doc_id]
+    cos = index.passage_vectors[mine] @ qvec
+    best = mine[int(np.argmax(cos))]
+    return [Hit(passage=index.passages[best], score=0.0, dense=float(np.max(cos)), lexical=0.0, rank=len(hits) + 1)]

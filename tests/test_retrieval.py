@@ -44,3 +44,14 @@ def test_lexical_finds_rare_names_dense_alone_may_miss(kb_engine: Engine, kb_ind
     hybrid = retrieve(kb_index, q, qvec)
     assert lexical and "Azimuth" in " ".join(lexical[0].passage.sentences)
     assert any("Azimuth" in " ".join(h.passage.sentences) for h in hybrid[:3])
+
+
+def test_a_curated_question_brings_in_a_document_its_passages_miss(kb_engine: Engine, kb_index: Index) -> None:
+    # Lavabit's passages speak of "SSL keys", so neither retriever ranks it for "encryption keys"; its own curated
+    # question is this one, so the document joins the hits and its answer leads.
+    q = "can a court make a company hand over its encryption keys"
+    qvec = kb_engine.embedder.encode_one(q)
+    assert "lavabit-2013" not in {h.passage.doc_id for h in retrieve(kb_index, q, qvec, mode="dense")}
+    assert "lavabit-2013" in {h.passage.doc_id for h in retrieve(kb_index, q, qvec)}
+    answer = kb_engine.answer(q)
+    assert answer.sentences[0].doc_id == "lavabit-2013" and "SSL keys" in answer.sentences[0].text
