@@ -40,6 +40,7 @@ W_POINTER = 0.05  # a sentence that points elsewhere "(see ...)" is a weaker lea
 W_OVERVIEW = 0.06  # overview documents repeat facts that their own documents source better
 W_DANGLING = 0.25  # a sentence opening with "It"/"This"/"However" leans on context it lost
 W_ELSEWHERE = 0.15  # a sentence about another named country than the one asked about
+W_OTHER_PLATFORM = 0.10  # a sentence about Android for a question about iPhones, or the reverse
 W_SECTION = 0.08  # a section made for this kind of question ("How the case ended", "Where it stands now")
 W_NOVEL = 0.15  # a support sentence that covers words of the question nothing chosen covers yet
 W_SAME_SOURCE = 0.04  # a support sentence whose source is already cited adds no new link to check
@@ -101,6 +102,26 @@ def places(question: str) -> frozenset[str]:
     return frozenset(j for j, words in _PLACES.items() if words.search(question))
 
 
+_PLATFORMS = {
+    "apple": re.compile(r"\b(apple|iphones?|ipads?|ios|imessages?|icloud|facetime|macs?|macos)\b", re.I),
+    "android": re.compile(r"\b(android|google|pixel|lollipop|gmail)\b", re.I),
+}
+
+
+def platforms(text: str) -> frozenset[str]:
+    """Which of Apple's and Google's platforms a text names."""
+    return frozenset(p for p, words in _PLATFORMS.items() if words.search(text))
+
+
+def other_platform(asked: frozenset[str], sentence: str) -> bool:
+    """Whether a sentence is about the other platform than the one, and only one, the question names: Android's
+    file-based encryption does not answer "when did Apple turn on encryption by default for iPhones?"."""
+    if len(asked) != 1:
+        return False
+    named = platforms(sentence)
+    return bool(named) and not (named & asked)
+
+
 def elsewhere(asked: frozenset[str], doc: Document) -> bool:
     """Whether a document is about another named jurisdiction than the one the question asks about: an
     Australian question answered from the UK's notices ("technical capability notice" exists in both)."""
@@ -129,7 +150,8 @@ def dangling(sentence: str) -> bool:
 
 
 def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[str],
-                docs: dict[str, Document], kind: str | None = None, asked: frozenset[str] = frozenset()) -> list[Candidate]:
+                docs: dict[str, Document], kind: str | None = None, asked: frozenset[str] = frozenset(),
+                platform: frozenset[str] = frozenset()) -> list[Candidate]:
     out: list[Candidate] = []
     for hit in hits:
         foreign = elsewhere(asked, docs[hit.passage.doc_id])
@@ -150,7 +172,8 @@ def _candidates(index: Index, hits: list[Hit], qvec: np.ndarray, qtokens: set[st
             score = (float(sim) + W_KIND * wants(kind, sentence) + W_PREVIOUS * prev + W_OVERLAP * overlap
                      + W_PASSAGE * hit.dense + W_TOP_DOC * top_doc + W_SECTION * section
                      - 0.01 * (hit.rank - 1) - W_OVERVIEW * overview - W_POINTER * ("(see " in sentence)
-                     - W_DANGLING * dangling(sentence) - W_ELSEWHERE * foreign)
+                     - W_DANGLING * dangling(sentence) - W_ELSEWHERE * foreign
+                     - W_OTHER_PLATFORM * other_platform(platform, sentence))
             sources = hit.passage.sources[j] if hit.passage.sources else ()
             # A body sentence's "No:" replies to its section's question, not necessarily to the user's.
             out.append(Candidate(strip_yes_no(sentence), hit.passage.doc_id, sources, (hit.rank, hit.passage.position, j), score,
@@ -473,7 +496,7 @@ def compose(
         return _with_caveat(replace(decline(question, Reason.out_of_scope), hits=tuple(hits)), personal)
     kind = question_kind(query or question)
     qtokens = set(tokenize(query or question))
-    cands = _candidates(index, hits, qvec, qtokens, docs, kind, places(query or question))
+    cands = _candidates(index, hits, qvec, qtokens, docs, kind, places(query or question), platforms(query or question))
     # Support sentences that reuse an already-cited source are preferred, so bonus them after the fact.
     if lead:
         lead_sources = {(c.doc_id, s) for c in lead for s in c.sources}

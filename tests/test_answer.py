@@ -384,3 +384,10 @@ def test_a_reworded_repeat_of_the_lead_is_left_out(kb_engine: Engine) -> None:
     # The curated answer and the statute's own sentence both give the 30-day limit and its extensions.
     answer = kb_engine.answer("how long can a wiretap order last")
     assert sum("30 days" in s.text for s in answer.sentences) == 1
+
+
+def test_an_iphone_question_is_not_padded_with_android(kb_engine: Engine) -> None:
+    # Android's file-based encryption is retrieved for "encryption by default" but does not answer about iPhones.
+    answer = kb_engine.answer("when did apple turn on encryption by default for iphones")
+    assert "iOS 8" in answer.sentences[0].text
+    assert not any(re.search(r"\bAndroid\b", s.text) and "iPhone" not in s.text for s in answer.sentences)
