@@ -187,7 +187,7 @@ _AUX = re.compile(r"^(\W*(so|ok|okay|hey|hi|hello|yo|quick question|question)\b[
 _POLARITY = re.compile(r"\b(not|no|never|still|anymore|any\s+more|longer|again|yet|ever|un\w+|\w+n't)\b", re.I)
 # A curated answer's opening reply to its own question: "Yes: ...", "No, not as a rule: ...", "Partly: ...",
 # "Not by default: ...", "Nothing changed: ...", "Yes, ..." (a few words before a colon, or Yes/No and a comma).
-_YES_NO = re.compile(r"^(?:(?:Yes|No)\b(?:[ ,]+[a-z]+){0,5}|(?!In\b|On\b|Since\b|As\b|Under\b)[A-Z][a-z]*(?:[ ,]+[a-z]+){0,2}):\s+"
+_YES_NO = re.compile(r"^(?:(?:Yes|No|Not)\b(?:[ ,]+[A-Za-z][a-z]*){0,5}|(?!In\b|On\b|Since\b|As\b|Under\b)[A-Z][a-z]*(?:[ ,]+[a-z]+){0,2}):\s+"
                      r"(?=[A-Za-z\"“])|^(Yes|No),\s+")
 
 

@@ -391,3 +391,13 @@ def test_an_iphone_question_is_not_padded_with_android(kb_engine: Engine) -> Non
     answer = kb_engine.answer("when did apple turn on encryption by default for iphones")
     assert "iOS 8" in answer.sentences[0].text
     assert not any(re.search(r"\bAndroid\b", s.text) and "iPhone" not in s.text for s in answer.sentences)
+
+
+@pytest.mark.parametrize("question", [
+    "what is the difference between a subpoena and a warrant for emails",  # curated "Not under Warshak: ..."
+    "can the uk force apple to break encryption for users outside britain",  # curated "Not for British users: ..."
+])
+def test_a_curated_reply_with_a_name_in_it_is_dropped_for_another_question(kb_engine: Engine, question: str) -> None:
+    # A "Not under Warshak:" answers "can they get old emails with a subpoena?", not the question asked.
+    first = kb_engine.answer(question).sentences[0].text
+    assert not re.match(r"(Yes|No|Not)\b[^:.]{0,40}:", first)
