@@ -108,8 +108,9 @@ _PLATFORMS = {
 }
 
 
+@lru_cache(maxsize=65536)
 def platforms(text: str) -> frozenset[str]:
-    """Which of Apple's and Google's platforms a text names."""
+    """Which of Apple's and Google's platforms a text names (cached: the knowledge base's sentences are fixed)."""
     return frozenset(p for p, words in _PLATFORMS.items() if words.search(text))
 
 
